@@ -1,0 +1,1 @@
+"""Qamqor: coordinating help for people in need in Kazakhstan."""

@@ -1,0 +1,30 @@
+"""Who may do what with user accounts and roles: the one place these permissions are decided."""
+
+from .models import Role
+
+
+def is_platform_admin(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or user.has_role(Role.PLATFORM_ADMIN)))
+
+
+def coordinator_region_ids(user) -> set[int]:
+    if not (user and user.is_authenticated):
+        return set()
+    return {a.region_id for a in user.active_roles() if a.role == Role.COORDINATOR}
+
+
+def organization_ids(user, roles=None) -> set[int]:
+    """Organisations the user belongs to (optionally only through some roles)."""
+    if not (user and user.is_authenticated):
+        return set()
+    return {a.organization_id for a in user.active_roles()
+            if a.organization_id is not None and (roles is None or a.role in roles)}
+
+
+def can_grant_role(actor, role, *, organization=None, region=None) -> bool:
+    """Platform admins grant any role; an organisation's admin grants roles within it."""
+    if is_platform_admin(actor):
+        return True
+    if organization is not None and role != Role.COORDINATOR:
+        return organization.pk in organization_ids(actor, {Role.ORG_ADMIN})
+    return False

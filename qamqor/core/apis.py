@@ -1,0 +1,68 @@
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from ninja import Path, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from qamqor.api.auth import AUTH
+from qamqor.api.errors import Error
+from qamqor.api.schemas import RegionRef
+
+from . import selectors
+from .models import Holiday, Region
+
+router = Router(tags=["reference"])
+
+
+class RegionOut(RegionRef):
+    admin_centre_en: str
+
+
+class HolidayOut(Schema):
+    date: dt.date
+    name_kk: str
+    name_ru: str
+    name_en: str
+    kind: str
+    status: str
+
+
+class ProgressOut(Schema):
+    id: int
+    kind: str
+    label: str
+    status: str
+    done: int
+    total: int
+    percent: int
+    message: str
+
+
+@router.get("/regions", response=list[RegionOut], auth=None, summary="List regions")
+@paginate(LimitOffsetPagination)
+def list_regions(request):
+    """The 20 first-level units of Kazakhstan with KATO and ISO codes and names in three languages."""
+    return Region.objects.order_by("kato_code")
+
+
+@router.get("/regions/{kato_code}", response={200: RegionOut, 404: Error}, auth=None, summary="Get a region")
+def get_region(request, kato_code: str = Path(..., pattern=r"^[0-9]{9}$")):
+    return get_object_or_404(Region, kato_code=kato_code)
+
+
+@router.get("/holidays", response=list[HolidayOut], auth=None, summary="List public holidays")
+@paginate(LimitOffsetPagination)
+def list_holidays(request, year: int | None = Query(None, ge=2019, le=2030)):
+    """Public holidays (days off), optionally for one year."""
+    qs = Holiday.objects.order_by("date")
+    return qs.filter(date__year=year) if year else qs
+
+
+@router.get("/tasks/{task_id}", response={200: ProgressOut, 404: Error}, auth=AUTH, summary="Progress of a task")
+def get_task(request, task_id: int = Path(..., ge=1, le=2**62)):
+    record = selectors.progress_for(request.auth, task_id)
+    if record is None:
+        from django.http import Http404
+
+        raise Http404("No such task.")
+    return record

@@ -1,0 +1,12 @@
+from django.conf import settings
+
+from . import accessibility
+
+
+def site(request):
+    """Accessibility classes for <html> and the few settings templates need."""
+    values = accessibility.for_request(request)
+    from .views import a11y_choices
+
+    return {"a11y": values, "a11y_classes": accessibility.html_classes(values), "a11y_choices": a11y_choices(),
+            "DEMO": settings.DEMO}
