@@ -226,7 +226,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected files for production; locally WhiteNoise serves straight from the apps (WHITENOISE_USE_FINDERS).
+STATIC_ROOT = None if (DEBUG or TESTING or DEMO) else VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,0 +1,103 @@
+"""Shared test set-up: named users for every role, clients logged in (with the second factor confirmed)."""
+
+import os
+
+import pytest
+
+from qamqor.accounts.models import Role
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM guard would refuse the live server's
+# database access from that thread without this (test-only).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings):
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture
+def regions(db):
+    from qamqor.core.models import Region
+
+    return {r.kato_code: r for r in Region.objects.all()}
+
+
+@pytest.fixture
+def almaty(regions):
+    return regions["750000000"]
+
+
+@pytest.fixture
+def astana(regions):
+    return regions["710000000"]
+
+
+@pytest.fixture
+def make_user(db):
+    from qamqor.accounts.models import RoleAssignment, User
+
+    def make(email, role=None, *, organization=None, region=None, name=None, two_factor=True):
+        user = User.objects.create_user(email=email, password=PASSWORD, full_name=name or email.split("@")[0].title(),
+                                        is_superuser=role == Role.PLATFORM_ADMIN, is_staff=role == Role.PLATFORM_ADMIN)
+        if role is not None:
+            RoleAssignment.objects.create(user=user, role=role, organization=organization, region=region)
+        if two_factor and user.needs_two_factor:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def org(db, almaty):
+    from qamqor.organizations.models import Organization
+
+    return Organization.objects.create(name="«Мейірім» қоғамдық қоры", kind="ngo", bin="180340000015",
+                                       region=almaty, status="verified")
+
+
+@pytest.fixture
+def people(make_user, org, almaty):
+    """One named user for every role (the organisation roles in `org`, the coordinator in Almaty)."""
+    return {
+        "platform_admin": make_user("admin@test.kz", Role.PLATFORM_ADMIN),
+        "coordinator": make_user("coordinator@test.kz", Role.COORDINATOR, region=almaty),
+        "org_admin": make_user("orgadmin@test.kz", Role.ORG_ADMIN, organization=org),
+        "org_staff": make_user("staff@test.kz", Role.ORG_STAFF, organization=org),
+        "dispatcher": make_user("dispatcher@test.kz", Role.DISPATCHER, organization=org),
+        "driver": make_user("driver@test.kz", Role.DRIVER, organization=org),
+        "volunteer": make_user("volunteer@test.kz", Role.VOLUNTEER),
+        "donor": make_user("donor@test.kz", Role.DONOR),
+        "beneficiary": make_user("beneficiary@test.kz", Role.BENEFICIARY),
+        "jury": make_user("jury@test.kz", Role.JURY),
+    }
+
+
+def login_verified(client, user):
+    """Log a test client in with the second factor already confirmed (as after a TOTP code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(db):
+    from django.test import Client
+
+    def make(user):
+        return login_verified(Client(), user) if user is not None else Client()
+
+    return make
