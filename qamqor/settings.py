@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_htmx",
     "template_partials",
     "csp",
@@ -125,6 +126,9 @@ TEMPLATES = [
         },
     }
 ]
+
+# Forms render with our templates (the error-summary pattern in templates/includes/form_div.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Database: SQLite under var/ by default; DATABASE_URL (postgres://...) for PostgreSQL.
 DATABASE_URL = env_str("DATABASE_URL")

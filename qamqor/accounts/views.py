@@ -122,11 +122,18 @@ def two_factor_verify(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = "".join(ch for ch in form.cleaned_data["code"] if ch.isdigit())
-        for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
+        devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
+        for device in devices:
             if device.verify_token(code):
                 otp_login(request, device)
                 return redirect(_next(request, reverse("core:dashboard")))
-        form.add_error("code", _("The code is not right. Type the 6 digits your authenticator app shows now."))
+        # django-otp slows down guessing: after each wrong code the next try must wait (1 s, 2 s, 4 s, ...).
+        locked_until = max((d.throttling_failure_timestamp for d in devices if d.throttling_failure_timestamp), default=None)
+        if locked_until and devices and devices[0].throttling_failure_count > 1:
+            form.add_error("code", _("The code is not right, and several wrong codes were typed. Wait a few seconds, "
+                                     "then type the code your authenticator app shows now."))
+        else:
+            form.add_error("code", _("The code is not right. Type the 6 digits your authenticator app shows now."))
     return render(request, "accounts/2fa_verify.html", {"form": form, "next": _next(request, "")},
                   status=400 if form.errors else 200)
 

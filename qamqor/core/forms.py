@@ -7,7 +7,7 @@ from .models import AccessibilityPreference as Pref
 class AccessibleFormMixin:
     """Forms render with the error-summary pattern (templates/includes/form_errors.html)."""
 
-    template_name_div = "includes/form_div.html"
+    template_name = template_name_div = "includes/form_div.html"
 
     def full_clean(self):
         super().full_clean()
