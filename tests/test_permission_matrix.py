@@ -1,0 +1,73 @@
+"""Every page and endpoint × every role (and anonymous) → the status that role must get.
+
+Later issues add their rows. A row gives the default status and the roles that differ from it.
+"""
+
+import pytest
+
+from qamqor.core.models import TaskProgress
+from qamqor.organizations.models import Organization
+
+ROLES = ["anonymous", "platform_admin", "coordinator", "org_admin", "org_staff", "dispatcher", "driver",
+         "volunteer", "donor", "beneficiary", "jury"]
+SIGNED_IN = [r for r in ROLES if r != "anonymous"]
+
+
+def row(method, path, default, **by_role):
+    return (method, path, {role: by_role.get(role, default) for role in ROLES})
+
+
+
+
+MATRIX = [
+    row("GET", "/", 200),
+    row("GET", "/organizations/", 200),
+    row("GET", "/organizations/{org}/", 200),
+    row("GET", "/organizations/{pending}/", 404, platform_admin=200, coordinator=200),
+    row("GET", "/organizations/{org}/edit/", 403, anonymous=302, platform_admin=200, org_admin=200),
+    row("GET", "/organizations/{org}/members/", 403, anonymous=302, platform_admin=200, org_admin=200),
+    row("GET", "/organizations/{pending}/reject/", 404, anonymous=302, platform_admin=200, coordinator=200),
+    row("POST", "/organizations/{pending}/verify/", 404, anonymous=302, platform_admin=302, coordinator=302),
+    row("POST", "/organizations/{org}/verify/", 403, anonymous=302, platform_admin=302, coordinator=302),
+    row("GET", "/organizations/review/", 403, anonymous=302, platform_admin=200, coordinator=200),
+    row("GET", "/organizations/register/", 200, anonymous=302),
+    row("GET", "/dashboard/", 200, anonymous=302),
+    row("GET", "/accounts/profile/", 200, anonymous=302),
+    row("GET", "/accounts/tokens/", 200, anonymous=302),
+    row("GET", "/accounts/login/", 302, anonymous=200),
+    row("GET", "/accounts/signup/", 302, anonymous=200),
+    row("GET", "/accounts/password-reset/", 200),
+    row("GET", "/regions/", 200),
+    row("GET", "/holidays/", 200),
+    row("GET", "/accessibility/", 200),
+    row("GET", "/tasks/{task}/", 404, platform_admin=200),
+    row("GET", "/admin/", 302, platform_admin=200),
+    row("GET", "/api/v1/openapi.json", 200),
+    row("GET", "/api/v1/regions", 200),
+    row("GET", "/api/v1/holidays?year=2026", 200),
+    row("GET", "/api/v1/me", 200, anonymous=401),
+    row("GET", "/api/v1/tokens", 200, anonymous=401),
+    row("GET", "/api/v1/tasks/{task}", 404, anonymous=401, platform_admin=200),
+    row("GET", "/api/v1/organizations", 200),
+    row("GET", "/api/v1/organizations/{org}", 200),
+    row("GET", "/api/v1/organizations/{pending}", 404, platform_admin=200, coordinator=200),
+    row("POST", "/api/v1/organizations/{pending}/verify", 404, anonymous=401, platform_admin=200, coordinator=200),
+    row("POST", "/api/v1/organizations/{org}/verify", 409, anonymous=401, org_admin=403, org_staff=403,
+        dispatcher=403, driver=403, volunteer=403, donor=403, beneficiary=403, jury=403),
+]
+
+
+@pytest.fixture
+def objects(people, org, almaty):
+    pending = Organization.objects.create(name="Pending NGO", kind="ngo", bin="190540000054", region=almaty)
+    task = TaskProgress.objects.create(kind="test", label="Test", owner=people["platform_admin"])
+    return {"org": org.pk, "pending": pending.pk, "task": task.pk}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method,path,expected", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
+def test_permission_matrix(client_for, people, objects, role, method, path, expected):
+    client = client_for(None if role == "anonymous" else people[role])
+    url = path.format(**objects)
+    response = client.get(url) if method == "GET" else client.post(url)
+    assert response.status_code == expected[role], f"{role} {method} {url}"
