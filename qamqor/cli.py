@@ -13,6 +13,9 @@ def main(argv=None):
         if argv[1] == "run":
             # `qamqor run` is the local demo: no SECRET_KEY or HTTPS needed.
             os.environ.setdefault("QAMQOR_DEMO", "true")
+        elif argv[1] == "serve":
+            # `qamqor serve` is production: it refuses to start without SECRET_KEY or with DEBUG.
+            os.environ["QAMQOR_PRODUCTION"] = "true"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qamqor.settings")
     from django.core.management import execute_from_command_line
 

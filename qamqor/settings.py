@@ -44,19 +44,20 @@ def env_list(name, default=""):
 
 TESTING = "pytest" in sys.modules or env_bool("QAMQOR_TESTING")
 DEBUG = env_bool("DEBUG", False)
-# Production is anything that is not DEBUG, not a test run and not `qamqor run` (the local demo).
-DEMO = env_bool("QAMQOR_DEMO", False)
+# `qamqor serve` sets QAMQOR_PRODUCTION; `qamqor run` (the local demo) sets QAMQOR_DEMO.
+PRODUCTION = env_bool("QAMQOR_PRODUCTION", False)
+DEMO = env_bool("QAMQOR_DEMO", False) and not PRODUCTION
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("Production refuses DEBUG=true: it would show internals to anyone. Unset DEBUG.")
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or DEMO or TESTING:
+    if (DEBUG or DEMO or TESTING) and not PRODUCTION:
         SECRET_KEY = "insecure-local-only-key-do-not-use-in-production-qamqor-0123456789"
     else:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Production refuses to start without it: "
             "set SECRET_KEY to a long random value (or DEBUG=true for local development)."
         )
-if DEBUG and env_bool("QAMQOR_PRODUCTION", False):
-    raise ImproperlyConfigured("QAMQOR_PRODUCTION=true refuses DEBUG=true: never run production with DEBUG.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if (DEBUG or DEMO or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

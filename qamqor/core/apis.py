@@ -1,11 +1,12 @@
 import datetime as dt
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from qamqor.api.auth import AUTH
-from qamqor.api.errors import Error
+from qamqor.api.errors import responses
 from qamqor.api.schemas import RegionRef
 
 from . import selectors
@@ -38,19 +39,24 @@ class ProgressOut(Schema):
     message: str
 
 
-@router.get("/regions", response=list[RegionOut], auth=None, summary="List regions")
+@router.get("/regions", response={200: list[RegionOut], **responses(422)}, auth=None, summary="List regions")
 @paginate(LimitOffsetPagination)
 def list_regions(request):
     """The 20 first-level units of Kazakhstan with KATO and ISO codes and names in three languages."""
     return Region.objects.order_by("kato_code")
 
 
-@router.get("/regions/{kato_code}", response={200: RegionOut, 404: Error}, auth=None, summary="Get a region")
+@router.get("/regions/{kato_code}", response={200: RegionOut, **responses(404, 422)}, auth=None,
+            summary="Get a region")
 def get_region(request, kato_code: str = Path(..., pattern=r"^[0-9]{9}$")):
-    return get_object_or_404(Region, kato_code=kato_code)
+    region = Region.objects.filter(kato_code=kato_code).first()
+    if region is None:
+        raise Http404(_("No region has this KATO code. GET /api/v1/regions lists them."))
+    return region
 
 
-@router.get("/holidays", response=list[HolidayOut], auth=None, summary="List public holidays")
+@router.get("/holidays", response={200: list[HolidayOut], **responses(422)}, auth=None,
+            summary="List public holidays")
 @paginate(LimitOffsetPagination)
 def list_holidays(request, year: int | None = Query(None, ge=2019, le=2030)):
     """Public holidays (days off), optionally for one year."""
@@ -58,11 +64,10 @@ def list_holidays(request, year: int | None = Query(None, ge=2019, le=2030)):
     return qs.filter(date__year=year) if year else qs
 
 
-@router.get("/tasks/{task_id}", response={200: ProgressOut, 404: Error}, auth=AUTH, summary="Progress of a task")
+@router.get("/tasks/{task_id}", response={200: ProgressOut, **responses(401, 404, 422)}, auth=AUTH,
+            summary="Progress of a task")
 def get_task(request, task_id: int = Path(..., ge=1, le=2**62)):
     record = selectors.progress_for(request.auth, task_id)
     if record is None:
-        from django.http import Http404
-
-        raise Http404("No such task.")
+        raise Http404(_("You have no task with this number."))
     return record
