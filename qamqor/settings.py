@@ -61,7 +61,6 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if (DEBUG or DEMO or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -192,7 +191,7 @@ AXES_ENABLED = env_bool("LOGIN_THROTTLING", True)
 
 # Two-factor: every role that can see personal data must confirm a TOTP code.
 OTP_TOTP_ISSUER = "Qamqor"
-QAMQOR_REQUIRE_2FA = env_bool("REQUIRE_2FA", True)
+QAMQOR_REQUIRE_2FA = True  # not a setting: personal data is never shown without a second factor
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
 SESSION_COOKIE_HTTPONLY = True
@@ -231,6 +230,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Collected files for production; locally WhiteNoise serves straight from the apps (WHITENOISE_USE_FINDERS).
 STATIC_ROOT = None if (DEBUG or TESTING or DEMO) else VAR_DIR / "static"
 STORAGES = {
