@@ -42,6 +42,9 @@ MATRIX = [
     row("GET", "/accessibility/", 200),
     row("GET", "/tasks/{task}/", 404, platform_admin=200),
     row("GET", "/admin/", 302, platform_admin=200),
+    row("GET", "/accounts/people/", 403, anonymous=302, platform_admin=200),
+    row("GET", "/accounts/people/{volunteer}/", 403, anonymous=302, platform_admin=200),
+    row("POST", "/demo/seed/", 403),
     row("GET", "/api/v1/openapi.json", 200),
     row("GET", "/api/v1/regions", 200),
     row("GET", "/api/v1/holidays?year=2026", 200),
@@ -61,7 +64,7 @@ MATRIX = [
 def objects(people, org, almaty):
     pending = Organization.objects.create(name="Pending NGO", kind="ngo", bin="190540000054", region=almaty)
     task = TaskProgress.objects.create(kind="test", label="Test", owner=people["platform_admin"])
-    return {"org": org.pk, "pending": pending.pk, "task": task.pk}
+    return {"org": org.pk, "pending": pending.pk, "task": task.pk, "volunteer": people["volunteer"].pk}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -28,3 +28,8 @@ def can_grant_role(actor, role, *, organization=None, region=None) -> bool:
     if organization is not None and role != Role.COORDINATOR:
         return organization.pk in organization_ids(actor, {Role.ORG_ADMIN})
     return False
+
+
+def can_manage_people(user) -> bool:
+    """The people-and-roles pages: platform admins only."""
+    return is_platform_admin(user)

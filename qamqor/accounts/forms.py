@@ -59,3 +59,24 @@ class AccessiblePasswordChangeForm(AccessibleFormMixin, PasswordChangeForm):
 
 
 ROLE_CHOICES = Role.choices
+
+
+class PeopleFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or e-mail"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search"}))
+    role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("All roles"))] + list(Role.choices))
+
+
+class RoleGrantForm(AccessibleFormMixin, forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=[("", "—")] + list(Role.choices))
+    organization_bin = forms.CharField(label=_("Organisation's BIN"), required=False, max_length=20,
+                                       help_text=_("For organisation roles: administrator, staff, dispatcher, driver."))
+    region = forms.ModelChoiceField(label=_("Region"), required=False, queryset=None, empty_label="—",
+                                    help_text=_("For coordinators."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from qamqor.core.models import Region
+
+        self.fields["region"].queryset = Region.objects.all()
+        self.fields["region"].label_from_instance = lambda r: r.name

@@ -39,3 +39,15 @@ def dashboard_for(user) -> dict:
     if Role.COORDINATOR in role_set or Role.PLATFORM_ADMIN in role_set:
         review = list(review_queue(user).select_related("region")[:20])
     return {"sections": sections, "role_set": role_set, "review_queue": review}
+
+
+def people_list(*, q: str = "", role: str = ""):
+    """Users with their active roles, for the platform admin's people page (two queries per page)."""
+    qs = User.objects.all()
+    if q:
+        qs = qs.filter(Q(email__icontains=q.strip()) | Q(full_name__icontains=q.strip()))
+    if role:
+        qs = qs.filter(role_assignments__role=role, role_assignments__revoked_at__isnull=True).distinct()
+    return qs.prefetch_related(
+        Prefetch("role_assignments", queryset=active_assignments().select_related("organization", "region"),
+                 to_attr="_active_roles")).order_by("full_name", "pk")

@@ -176,3 +176,26 @@ def token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def two_factor_reset(*, actor, user: User) -> None:
+    """A platform admin removes a user's authenticators (lost phone); the user sets up a new one at next log-in."""
+    if not access.is_platform_admin(actor):
+        raise PermissionDenied(_("Only platform administrators may reset two-step verification."))
+    with transaction.atomic():
+        count, _unused = TOTPDevice.objects.filter(user=user).delete()
+        audit_record(actor=actor, action="user.2fa_reset", obj=user, after={"devices_removed": count})
+
+
+def user_set_active(*, actor, user: User, active: bool) -> None:
+    """Switch an account off (it can no longer log in; nothing is deleted) or on again."""
+    if not access.is_platform_admin(actor):
+        raise PermissionDenied(_("Only platform administrators may switch accounts off."))
+    if user.pk == actor.pk and not active:
+        raise ServiceError(_("You cannot switch off your own account."))
+    with transaction.atomic():
+        before = snapshot(user, USER_AUDIT_FIELDS)
+        User.objects.filter(pk=user.pk).update(is_active=active)
+        user.is_active = active
+        audit_record(actor=actor, action="user.activate" if active else "user.deactivate", obj=user, before=before,
+                     after=snapshot(user, USER_AUDIT_FIELDS))

@@ -16,5 +16,7 @@ urlpatterns = [
     path("2fa/setup/", views.two_factor_setup, name="2fa_setup"),
     path("2fa/verify/", views.two_factor_verify, name="2fa_verify"),
     path("tokens/", views.tokens, name="tokens"),
+    path("people/", views.people, name="people"),
+    path("people/<int:pk>/", views.person, name="person"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -203,3 +203,83 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         messages.success(self.request, _("Your password is changed."))
         return super().form_valid(form)
+
+
+def _people_guard(request):
+    from django.core.exceptions import PermissionDenied
+
+    from .access import can_manage_people
+
+    if not can_manage_people(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def people(request):
+    """Platform admins: find people and see their roles."""
+    from django.core.paginator import Paginator
+
+    from .forms import PeopleFilterForm
+    from .selectors import people_list
+
+    _people_guard(request)
+    form = PeopleFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(people_list(q=filters.get("q", ""), role=filters.get("role", "")), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accounts/people.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def person(request, pk: int):
+    """Platform admins: give and remove roles, reset two-step verification, switch an account off or on."""
+    from qamqor.organizations.models import Organization
+
+    from .forms import RoleGrantForm
+    from .models import RoleAssignment
+    from .selectors import user_with_roles
+
+    _people_guard(request)
+    target = user_with_roles(pk)
+    if target is None:
+        raise Http404(_("No such person."))
+    form = RoleGrantForm(request.POST or None) if request.POST.get("action") == "grant" else RoleGrantForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "grant" and form.is_valid():
+                org = None
+                bin_value = "".join(ch for ch in form.cleaned_data["organization_bin"] if ch.isdigit())
+                if bin_value:
+                    org = Organization.objects.filter(bin=bin_value).first()
+                    if org is None:
+                        raise ServiceError(_("No organisation has this BIN."), field="organization_bin")
+                services.role_grant(actor=request.user, user=target, role=form.cleaned_data["role"], organization=org,
+                                    region=form.cleaned_data["region"])
+                messages.success(request, _("The role is given."))
+                return redirect("accounts:person", pk=target.pk)
+            if action == "revoke":
+                assignment = RoleAssignment.objects.filter(pk=request.POST.get("assignment"), user=target,
+                                                           revoked_at__isnull=True).first()
+                if assignment is None:
+                    raise Http404(_("No such role."))
+                services.role_revoke(actor=request.user, assignment=assignment)
+                messages.success(request, _("The role is removed."))
+                return redirect("accounts:person", pk=target.pk)
+            if action == "reset_2fa":
+                services.two_factor_reset(actor=request.user, user=target)
+                messages.success(request, _("Two-step verification is reset: the person sets it up again at next log-in."))
+                return redirect("accounts:person", pk=target.pk)
+            if action in ("deactivate", "activate"):
+                services.user_set_active(actor=request.user, user=target, active=action == "activate")
+                messages.success(request, _("Saved."))
+                return redirect("accounts:person", pk=target.pk)
+        except ServiceError as exc:
+            if action == "grant":
+                form.add_service_error(exc)
+            else:
+                messages.error(request, exc.message)
+    has_2fa = TOTPDevice.objects.filter(user=target, confirmed=True).exists()
+    return render(request, "accounts/person.html", {"target": target, "form": form, "has_2fa": has_2fa},
+                  status=400 if form.errors else 200)

@@ -3,10 +3,11 @@ import datetime as dt
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from qamqor.api.auth import AUTH
 from qamqor.api.errors import responses
+from qamqor.api.pagination import Pagination
 from qamqor.api.schemas import RegionRef
 
 from . import selectors
@@ -40,7 +41,7 @@ class ProgressOut(Schema):
 
 
 @router.get("/regions", response={200: list[RegionOut], **responses(422)}, auth=None, summary="List regions")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_regions(request):
     """The 20 first-level units of Kazakhstan with KATO and ISO codes and names in three languages."""
     return Region.objects.order_by("kato_code")
@@ -57,7 +58,7 @@ def get_region(request, kato_code: str = Path(..., pattern=r"^[0-9]{9}$")):
 
 @router.get("/holidays", response={200: list[HolidayOut], **responses(422)}, auth=None,
             summary="List public holidays")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_holidays(request, year: int | None = Query(None, ge=2019, le=2030)):
     """Public holidays (days off), optionally for one year."""
     qs = Holiday.objects.order_by("date")

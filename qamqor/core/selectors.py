@@ -28,3 +28,7 @@ def progress_for(user, progress_id: int):
     if record.owner_id is None or record.owner_id == getattr(user, "pk", None) or is_platform_admin(user):
         return record
     return None
+
+
+def progress_count(*, kind: str) -> int:
+    return TaskProgress.objects.filter(kind=kind).count()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("tasks/<int:pk>/", views.task_progress, name="task_progress"),
     path("health/", views.health, name="health"),
+    path("demo/seed/", views.demo_seed, name="demo_seed"),
 ]

@@ -112,3 +112,22 @@ def health(request):
 def a11y_choices():
     return {"font_size": Pref.FontSize.choices, "letter_spacing": Pref.Spacing.choices,
             "line_height": Pref.LineHeight.choices, "scheme": Pref.Scheme.choices}
+
+
+@require_POST
+def demo_seed(request):
+    """Demo installations only: a platform admin starts large demo data as a background task and watches it."""
+    from django.conf import settings
+    from django.core.exceptions import PermissionDenied
+
+    from qamqor.accounts.access import is_platform_admin
+
+    from .tasks import seed_demo_task
+
+    if not (settings.DEMO and is_platform_admin(request.user)):
+        raise PermissionDenied
+    seed = 100 + selectors.progress_count(kind="seed_demo")
+    progress = services.progress_start(kind="seed_demo", label=_("Generating large demo data"), owner=request.user)
+    result = seed_demo_task.enqueue(progress.pk, "large", seed)
+    services.progress_update(progress.pk, task_result_id=str(result.id))
+    return HttpResponseRedirect(f"/tasks/{progress.pk}/")
