@@ -8,6 +8,7 @@ from qamqor.core.apis import router as core_router
 from qamqor.organizations.apis import router as organizations_router
 
 from . import errors
+from .docs import AccessibleDocs
 
 api = NinjaAPI(
     title="Qamqor API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
                       "(Authorization: Bearer qmq_...) or the browser session. Errors share one shape: "
                       '{"error": {"code", "message", "fields"}}.')),
     urls_namespace="api-1",
+    docs=AccessibleDocs(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
