@@ -182,3 +182,21 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client, db, regions, djang
     # session-less visitor: count + page + regions for the filter select; stays flat however many rows.
     with django_assert_max_num_queries(4):
         assert client.get("/organizations/").status_code == 200
+
+
+def test_the_members_and_review_pages_run_a_fixed_number_of_queries(client_for, people, make_user, org, almaty,
+                                                                      django_assert_max_num_queries):
+    for i in range(20):
+        make_user(f"member{i}@test.kz", Role.ORG_STAFF, organization=org)
+        Organization.objects.create(name=f"Pending {i}", kind="ngo", bin=valid_bin(5000 + i * 13), region=almaty)
+    admin = client_for(people["org_admin"])
+    with django_assert_max_num_queries(8):
+        assert admin.get(f"/organizations/{org.pk}/members/").status_code == 200
+    coordinator = client_for(people["coordinator"])
+    with django_assert_max_num_queries(7):
+        assert coordinator.get("/organizations/review/").status_code == 200
+
+
+def test_the_regions_page_counts_organisations_in_one_query(client, db, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        assert client.get("/regions/").status_code == 200
