@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TranslatedNameMixin:
@@ -124,7 +125,7 @@ class AccessibilityPreference(models.Model):
         DOUBLE = "double", _("Double")
 
     class Scheme(models.TextChoices):
-        NORMAL = "normal", _("Normal")
+        NORMAL = "normal", pgettext_lazy("colour scheme", "Normal")
         HIGH_CONTRAST = "contrast", _("High contrast")
         DARK = "dark", _("Dark")
         YELLOW = "yellow", _("Black on yellow")
