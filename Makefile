@@ -14,7 +14,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python requirements/base.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/base.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/qamqor compilemessages --ignore=.venv >/dev/null
+	QAMQOR_DEMO=true $(BIN)/qamqor compilemessages --ignore=.venv >/dev/null
 	touch $@
 
 $(TEST_STAMP): $(STAMP) requirements/test.txt
@@ -39,8 +39,8 @@ bench: install-test
 	$(BIN)/python -m benchmarks
 
 messages: install
-	cd qamqor && ../$(BIN)/qamqor makemessages -l kk -l ru -l en --no-obsolete --no-location --ignore=tests/*
-	$(BIN)/qamqor compilemessages --ignore=.venv
+	cd qamqor && QAMQOR_DEMO=true ../$(BIN)/qamqor makemessages -l kk -l ru -l en --no-obsolete --no-location --ignore=tests/*
+	QAMQOR_DEMO=true $(BIN)/qamqor compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var
