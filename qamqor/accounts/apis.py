@@ -42,7 +42,7 @@ class TokenOut(Schema):
 
 class TokenIn(Input):
     name: str = Field(..., min_length=1, max_length=100)
-    expires_at: dt.datetime | None = Field(None, description="Without a UTC offset, the time is read in Asia/Almaty time.")
+    expires_at: dt.datetime | None = Field(None, description="Without a UTC offset, read as Asia/Almaty time.")
 
     @field_validator("expires_at")
     @classmethod

@@ -1,7 +1,8 @@
 """The versioned REST API, /api/v1/, assembled from each app's apis.py."""
 
-from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI
+from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy as _
+from ninja import NinjaAPI, Router
 
 from qamqor.accounts.apis import router as accounts_router
 from qamqor.core.apis import router as core_router
@@ -25,3 +26,16 @@ errors.install(api)
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/organizations", organizations_router)
+
+# Last, because Django tries URL patterns in order: any other address under /api/v1/ answers a JSON 404 in the one
+# error shape rather than the site's HTML page.
+fallback_router = Router()
+
+
+@fallback_router.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None,
+                               include_in_schema=False)
+def unknown_address(request, rest: str):
+    raise Http404(gettext("There is no such API address. The documentation at /api/v1/docs lists them all."))
+
+
+api.add_router("/", fallback_router)

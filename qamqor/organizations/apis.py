@@ -1,20 +1,21 @@
 import datetime as dt
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from qamqor.api.auth import AUTH, OptionalAuth
-from qamqor.api.errors import Error
-from qamqor.api.schemas import RegionRef
+from qamqor.api.errors import responses
+from qamqor.api.pagination import Pagination
+from qamqor.api.schemas import Input, RegionRef
+from qamqor.core.errors import ServiceError
 from qamqor.core.models import Region
 
 from . import selectors, services
 from .models import Organization
 
 router = Router(tags=["organizations"])
-
-
 
 
 class OrganizationOut(Schema):
@@ -34,7 +35,7 @@ class OrganizationOut(Schema):
     created_at: dt.datetime
 
 
-class OrganizationIn(Schema):
+class OrganizationIn(Input):
     name: str = Field(..., min_length=1, max_length=250)
     kind: str = Field(..., description="One of: " + ", ".join(Organization.Kind.values))
     bin: str = Field(..., description="12 digits with a valid check digit", max_length=20)
@@ -46,30 +47,34 @@ class OrganizationIn(Schema):
     description: str = Field("", max_length=5000)
 
 
-class OrganizationFilter(Schema):
+class OrganizationFilter(Input):
     region_kato: str | None = Field(None, pattern=r"^[0-9]{9}$")
     kind: str | None = Field(None, max_length=30)
     q: str | None = Field(None, max_length=100)
     status: str | None = Field(None, max_length=10)
 
 
-class RejectIn(Schema):
+class RejectIn(Input):
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
 def _region(kato):
     region = Region.objects.filter(kato_code=kato).first()
     if region is None:
-        from qamqor.core.errors import ServiceError
-
-        raise ServiceError("No region has this KATO code.", field="region_kato", code="invalid")
+        raise ServiceError(_("No region has this KATO code. GET /api/v1/regions lists them."), field="region_kato")
     return region
 
 
+def _visible(user, org_id):
+    org = selectors.organization_detail(user=user, pk=org_id)
+    if org is None:
+        raise Http404(_("No organisation with this number is visible to you."))
+    return org
 
 
-@router.get("", response=list[OrganizationOut], auth=OptionalAuth(), summary="List organisations")
-@paginate(LimitOffsetPagination)
+@router.get("", response={200: list[OrganizationOut], **responses(401, 422)}, auth=OptionalAuth(),
+            summary="List organisations")
+@paginate(Pagination)
 def list_organizations(request, filters: Query[OrganizationFilter]):
     """Verified organisations for everyone; pending ones too for their members and their region's coordinators."""
     region = Region.objects.filter(kato_code=filters.region_kato).first() if filters.region_kato else None
@@ -79,36 +84,32 @@ def list_organizations(request, filters: Query[OrganizationFilter]):
                                        status=filters.status or "")
 
 
-@router.get("/{org_id}", response={200: OrganizationOut, 404: Error}, auth=OptionalAuth(), summary="Get an organisation")
+@router.get("/{org_id}", response={200: OrganizationOut, **responses(401, 404, 422)}, auth=OptionalAuth(),
+            summary="Get an organisation")
 def get_organization(request, org_id: int = Path(..., ge=1, le=2**62)):
-    org = selectors.organization_detail(user=request.user, pk=org_id)
-    if org is None:
-        raise Http404("No such organisation.")
-    return org
+    return _visible(request.user, org_id)
 
 
-@router.post("", response={201: OrganizationOut, 401: Error, 409: Error, 422: Error}, auth=AUTH,
+@router.post("", response={201: OrganizationOut, **responses(400, 401, 403, 409, 422)}, auth=AUTH,
              summary="Register an organisation")
 def register_organization(request, payload: OrganizationIn):
-    data = payload.dict()
+    data = payload.model_dump()
     region = _region(data.pop("region_kato"))
     org = services.organization_register(actor=request.auth, region=region, **data)
     return 201, org
 
 
-@router.post("/{org_id}/verify", response={200: OrganizationOut, 401: Error, 403: Error, 404: Error, 409: Error},
+@router.post("/{org_id}/verify", response={200: OrganizationOut, **responses(401, 403, 404, 409, 422)},
              auth=AUTH, summary="Verify an organisation")
 def verify_organization(request, org_id: int = Path(..., ge=1, le=2**62)):
-    org = selectors.organization_detail(user=request.auth, pk=org_id)
-    if org is None:
-        raise Http404("No such organisation.")
+    """For a coordinator of the organisation's region who is not its member."""
+    org = _visible(request.auth, org_id)
     return services.organization_verify(actor=request.auth, org=org)
 
 
-@router.post("/{org_id}/reject", response={200: OrganizationOut, 401: Error, 403: Error, 404: Error, 422: Error},
+@router.post("/{org_id}/reject", response={200: OrganizationOut, **responses(400, 401, 403, 404, 422)},
              auth=AUTH, summary="Reject an organisation's registration")
 def reject_organization(request, payload: RejectIn, org_id: int = Path(..., ge=1, le=2**62)):
-    org = selectors.organization_detail(user=request.auth, pk=org_id)
-    if org is None:
-        raise Http404("No such organisation.")
+    """For a coordinator of the organisation's region who is not its member; the reason is shown to the organisation."""
+    org = _visible(request.auth, org_id)
     return services.organization_reject(actor=request.auth, org=org, reason=payload.reason)
