@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "qamqor.accounts.middleware.RequireTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
+    "qamqor.api.middleware.ApiMethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "qamqor.urls"

@@ -3,7 +3,7 @@ import datetime as dt
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
 from pydantic import field_validator
 
 from qamqor.api.auth import AUTH
@@ -84,7 +84,7 @@ def list_tokens(request):
 def create_token(request, payload: TokenIn):
     """The token value is in the answer once; only its hash is stored."""
     token, raw = services.token_create(user=request.auth, name=payload.name, expires_at=payload.expires_at)
-    return 201, {**TokenOut.model_validate(token).model_dump(), "token": raw}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **responses(401, 403, 404, 422)}, auth=AUTH,
@@ -94,4 +94,4 @@ def revoke_token(request, token_id: int = Path(..., ge=1, le=2**62)):
     if token is None:
         raise Http404(_("You have no API token with this number."))
     services.token_revoke(actor=request.auth, token=token)
-    return 204, None
+    return Status(204, None)

@@ -75,13 +75,14 @@ def parse_iin(value: str) -> IinFacts:
 
 
 def validate_bin(value: str) -> str:
-    """Validate a BIN: 12 digits, YYMM registration month, a legal-entity type digit 4-6, check digit."""
+    """Validate a BIN: 12 digits, YYMM registration month, a legal-entity type digit 4-6, check digit;
+    raises InvalidNumber('length'|'digits'|'checksum'|'month'|'entity_type')."""
     number = validate_checksum(value)
     month = int(number[2:4])
     if not 1 <= month <= 12:
-        raise InvalidNumber("bin_month")
+        raise InvalidNumber("month")
     if number[4] not in "456":
-        raise InvalidNumber("bin_type")
+        raise InvalidNumber("entity_type")
     return number
 
 

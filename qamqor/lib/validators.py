@@ -10,8 +10,8 @@ BIN_MESSAGES = {
     "digits": _("A BIN has digits only. Remove letters and other signs."),
     "checksum": _("This BIN's last digit does not match the others (check digit), so the number has a typo. "
                   "Check it against the registration certificate."),
-    "bin_month": _("Digits 3-4 of a BIN are the registration month (01-12). Check the number."),
-    "bin_type": _("The 5th digit of a BIN gives the type of legal entity (4, 5 or 6). "
+    "month": _("Digits 3-4 of a BIN are the registration month (01-12). Check the number."),
+    "entity_type": _("The 5th digit of a BIN gives the type of legal entity (4, 5 or 6). "
                   "This looks like an IIN: organisations are registered with their BIN."),
 }
 IIN_MESSAGES = {

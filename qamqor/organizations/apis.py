@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from qamqor.api.auth import AUTH, OptionalAuth
@@ -96,7 +96,7 @@ def register_organization(request, payload: OrganizationIn):
     data = payload.model_dump()
     region = _region(data.pop("region_kato"))
     org = services.organization_register(actor=request.auth, region=region, **data)
-    return 201, org
+    return Status(201, org)
 
 
 @router.post("/{org_id}/verify", response={200: OrganizationOut, **responses(401, 403, 404, 409, 422)},

@@ -288,8 +288,8 @@ def test_it_answers_409_for_a_bin_already_registered(client, people, org):
     ("12345", "length"),
     ("18034000001X", "digits"),
     ("180340000016", "checksum"),
-    ("181340000018", "bin_month"),
-    ("180330000010", "bin_type"),
+    ("181340000018", "month"),
+    ("180330000010", "entity_type"),
 ])
 def test_it_refuses_an_invalid_bin_with_the_reason_and_changes_nothing(client, people, bin, reason):
     raw = new_token(people["donor"])
@@ -299,7 +299,7 @@ def test_it_refuses_an_invalid_bin_with_the_reason_and_changes_nothing(client, p
                          **bearer(raw))
 
     error = assert_error(response, 422)
-    assert error["code"].startswith("bin_") and error["code"].endswith(reason)
+    assert error["code"] == f"bin_{reason}"
     assert error["fields"] == [{"field": "bin", "message": str(BIN_MESSAGES[reason])}]
     assert (Organization.objects.count(), AuditLog.objects.count(), people["donor"].role_assignments.count()) == counts
 
@@ -504,3 +504,10 @@ def test_a_rejection_needs_a_reason(client, people, pending):
 
 def test_anonymous_clients_may_not_verify(client, pending):
     assert_error(client.post(f"/api/v1/organizations/{pending.pk}/verify"), 401, "unauthenticated")
+
+
+def test_a_wrong_method_gets_the_json_error_shape(client, db):
+    response = client.put("/api/v1/regions", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 405
+    body = response.json()
+    assert body["error"]["code"] == "method_not_allowed" and "GET" in body["error"]["message"]

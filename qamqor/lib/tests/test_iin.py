@@ -49,7 +49,7 @@ def test_it_refuses_an_iin_as_a_bin():
     iin = make_iin(dt.date(1990, 1, 2), "M", 55)
     with pytest.raises(InvalidNumber) as exc:
         validate_bin(iin)
-    assert exc.value.code in ("bin_type", "bin_month")
+    assert exc.value.code in ("entity_type", "month")
 
 
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)), st.sampled_from("MF"),
