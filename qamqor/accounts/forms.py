@@ -9,7 +9,7 @@ from .models import SELF_SERVICE_ROLES, Role
 
 
 class LoginForm(AccessibleFormMixin, AuthenticationForm):
-    username = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    username = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     error_messages = {
         "invalid_login": _("The e-mail or password is not right. Check both and try again; after several failed "
                            "tries, log-in is paused for a while."),

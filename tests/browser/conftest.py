@@ -7,6 +7,7 @@ missing Chromium skips these tests with one line; with CI=true it fails them, so
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -25,12 +26,16 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 
 
+def pytest_runtest_setup(item):
+    """Before any fixture (so no database is built for nothing): skip, or in CI fail, when Chromium is missing."""
+    if "browser" in item.fixturenames and not CHROMIUM.exists():
+        if in_ci():
+            pytest.fail(MISSING + " CI=true: the browser tests must run.", pytrace=False)
+        pytest.skip(MISSING)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    if not CHROMIUM.exists():
-        if in_ci():
-            pytest.fail(MISSING, pytrace=False)
-        pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -51,6 +56,7 @@ def regions(transactional_db):
 
 @pytest.fixture
 def holidays(transactional_db):
+    """The public holidays, reloaded like the regions (only the pages that show them need them)."""
     from qamqor.core.models import Holiday
     from qamqor.core.reference import load_holidays
 
@@ -75,8 +81,9 @@ class Site:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def context(self, *, lang="en", scheme=None, user=None):
-        """A new browser context: Accept-Language `lang`, an accessibility cookie, and `user`'s session if given."""
+    def context(self, *, lang="en", scheme=None, user=None, verified=True):
+        """A new browser context: Accept-Language `lang`, an accessibility cookie, and `user`'s session if given
+        (with the second factor confirmed unless `verified` is false)."""
         context = self.browser.new_context(locale=lang, extra_http_headers={"Accept-Language": lang},
                                            viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
@@ -85,7 +92,13 @@ class Site:
         if scheme is not None:
             cookies.append({"name": "qamqor_a11y", "value": a11y_cookie(scheme=scheme), "url": self.base})
         if user is not None:
-            client = self.client_for(user)
+            if verified:
+                client = self.client_for(user)
+            else:
+                from django.test import Client
+
+                client = Client()
+                client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
             cookies.append({"name": "sessionid", "value": client.cookies["sessionid"].value, "url": self.base})
         if cookies:
             context.add_cookies(cookies)
@@ -93,6 +106,21 @@ class Site:
 
     def page(self, **kwargs):
         return self.context(**kwargs).new_page()
+
+    def open(self, path: str, *, status=200, **kwargs):
+        """Open `path` in a new page; fails if the page's status is not `status` or a stylesheet, script or image
+        of the site did not load (a page without its CSS has neither its contrast nor its target sizes)."""
+        page = self.page(**kwargs)
+        broken = []
+        page.on("response", lambda r: broken.append(f"{r.status} {r.url}")
+                if r.status >= 400 and r.request.resource_type != "document" else None)
+        page.on("requestfailed", lambda r: broken.append(f"{r.failure} {r.url}"))
+        response = page.goto(self.url(path))
+        assert response is not None and response.status == status, \
+            f"{path} answered {response and response.status} (at {page.url}), expected {status}"
+        assert urlparse(page.url).path == urlparse(self.url(path)).path, f"{path} was redirected to {page.url}"
+        assert not broken, f"{path} loads files the server does not serve: {broken}"
+        return page
 
     def close(self):
         for context in self.contexts:
@@ -114,7 +142,13 @@ def axe():
 
 @pytest.fixture
 def explain():
+    """explain(violations) -> a readable list: rule, impact, and the first elements that break it."""
     return describe
+
+
+@pytest.fixture
+def read_cookie():
+    return cookie_json
 
 
 def axe_violations(page) -> list[dict]:
@@ -136,10 +170,65 @@ def describe(violations: list[dict]) -> str:
 
 
 def cookie_json(context, name="qamqor_a11y"):
+    """The JSON value of a cookie the site set in this browser context, or None."""
+    from django.http.cookie import parse_cookie
+
     for cookie in context.cookies():
         if cookie["name"] == name:
-            value = cookie["value"]
-            if value.startswith('"'):  # Django quotes cookie values holding commas and quotes
-                value = json.loads(value)
-            return json.loads(value)
+            # Read it as Django does: the value is quoted, with its commas and quotes escaped.
+            return json.loads(parse_cookie(f"{name}={cookie['value']}")[name])
     return None
+
+
+class Keyboard:
+    """Moving through a page with the keyboard alone, and reading where the focus is."""
+
+    FOCUSED = """() => { const e = document.activeElement;
+        return {tag: e.tagName.toLowerCase(), id: e.id, name: e.getAttribute('name') || '',
+                type: e.getAttribute('type') || '', value: e.value === undefined ? '' : String(e.value),
+                checked: !!e.checked,
+                text: (e.innerText || '').trim(), cls: e.className || '', inMain: !!e.closest('main'),
+                label: e.labels && e.labels.length ? e.labels[0].innerText.trim() : ''}; }"""
+
+    def __init__(self, page):
+        self.page = page
+
+    def focused(self) -> dict:
+        return self.page.evaluate(self.FOCUSED)
+
+    def press(self, key: str) -> dict:
+        self.page.keyboard.press(key)
+        return self.focused()
+
+    def move_until(self, key: str, matches, *, limit: int, what: str) -> dict:
+        """Press `key` until the focused element matches; fails after `limit` presses (a trap, or a control lost)."""
+        trail = []
+        now = self.focused()
+        for presses in range(limit + 1):
+            if matches(now):
+                return now
+            trail.append(f"{now['tag']}#{now['id']}[{now['name']}={now['value']}] {now['text'][:30]!r}")
+            if presses < limit:
+                now = self.press(key)
+        raise AssertionError(f"{what} not reached after {limit} presses of {key}; focus went: " + " -> ".join(trail))
+
+    def tab_until(self, matches, *, limit: int = 40, what: str = "the control") -> dict:
+        return self.move_until("Tab", matches, limit=limit, what=what)
+
+
+@pytest.fixture
+def keyboard():
+    return Keyboard
+
+
+def log_in_with_the_form(page, email, password):
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+@pytest.fixture
+def log_in():
+    """log_in(page, email, password): the login form filled and sent (for tests whose subject is not the log-in)."""
+    return log_in_with_the_form

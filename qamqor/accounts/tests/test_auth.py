@@ -33,7 +33,7 @@ def test_it_refuses_bad_sign_up_with_an_error_summary_and_creates_nothing(client
     response = client.post("/accounts/signup/", data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'class="error-summary"' in html and f'href="#id_{field}"' in html
+    assert 'class="error-summary"' in html and f'href="#id_{field}{"_0" if field == "role" else ""}"' in html
     assert 'aria-invalid="true"' in html
     assert not User.objects.exists()
 

@@ -1,0 +1,1 @@
+"""Browser tests (a package, so that this conftest does not shadow the project conftest module)."""

@@ -1,0 +1,139 @@
+"""axe-core finds no WCAG 2.2 A/AA violation on any page a visitor or a signed-in user reaches, in every language
+and every colour scheme (DESIGN.md section 7)."""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from qamqor.accounts.models import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = ["kk", "ru", "en"]
+SCHEMES = ["contrast", "yellow", "dark"]
+
+
+def submit_login_with_a_wrong_password(page):
+    page.locator("#id_username").fill("nobody@test.kz")
+    page.locator("#id_password").fill("not-the-password")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert page.locator("#error-summary[role=alert]").is_visible()
+
+
+def submit_the_form_empty(page):
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    assert page.locator("#error-summary[role=alert] a").count() >= 3
+
+
+def open_the_accessibility_panel(page):
+    page.locator(".a11y-panel > summary").click()
+    assert page.locator(".a11y-panel .a11y-form").is_visible()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """How to reach a page: its path ({org} is the verified organisation's id), who is signed in, what data it shows."""
+
+    path: str
+    role: str | None = None  # None: a visitor
+    needs: tuple = ()  # "org", "people", "holidays", "pending_org", "tokens"
+    status: int = 200
+    then: Callable | None = None  # what to do on the page before axe looks at it
+    verified: bool = True  # second factor confirmed in the session
+    two_factor: bool = True  # the user has an authenticator set up
+
+
+PAGES = {
+    "home": Visit("/"),
+    "accessibility-panel-open": Visit("/", then=open_the_accessibility_panel),
+    "organisations": Visit("/organizations/", needs=("org",)),
+    "organisation-profile": Visit("/organizations/{org}/"),
+    "holidays": Visit("/holidays/?year=2025", needs=("holidays",)),
+    "regions": Visit("/regions/", needs=("org",)),
+    "accessibility-settings": Visit("/accessibility/"),
+    "login": Visit("/accounts/login/"),
+    "login-with-errors": Visit("/accounts/login/", then=submit_login_with_a_wrong_password),
+    "signup": Visit("/accounts/signup/"),
+    "signup-with-errors": Visit("/accounts/signup/", then=submit_the_form_empty),
+    "password-reset": Visit("/accounts/password-reset/"),
+    "not-found": Visit("/no-such-page/", status=404),
+    "api-docs": Visit("/api/v1/docs"),
+    "dashboard": Visit("/dashboard/", Role.ORG_ADMIN),
+    "profile": Visit("/accounts/profile/", Role.ORG_ADMIN),
+    "api-tokens": Visit("/accounts/tokens/", Role.VOLUNTEER, needs=("tokens",)),
+    "register-organisation": Visit("/organizations/register/", Role.VOLUNTEER),
+    "members": Visit("/organizations/{org}/members/", Role.ORG_ADMIN, needs=("people",)),
+    "review-queue": Visit("/organizations/review/", Role.COORDINATOR, needs=("pending_org",)),
+    "two-factor-setup": Visit("/accounts/2fa/setup/", Role.ORG_ADMIN, two_factor=False),
+    "two-factor-code": Visit("/accounts/2fa/verify/", Role.ORG_ADMIN, verified=False),
+    "people-and-roles": Visit("/accounts/people/", Role.PLATFORM_ADMIN, needs=("people",)),
+}
+
+
+def make_data(visit: Visit, request):
+    """The data the page shows, through the shared fixtures; returns the user to sign in (or None) and the ids."""
+    fixture = request.getfixturevalue
+    ids = {}
+    if "org" in visit.needs or "{org}" in visit.path or visit.role in (Role.ORG_ADMIN, Role.ORG_STAFF):
+        org = fixture("org")  # verified, with every detail filled in so the profile shows all its parts
+        org.address, org.phone, org.email = "Алматы, Абай даңғылы 10", "+7 727 000 00 00", "info@meyirim.kz"
+        org.website, org.description = "https://meyirim.kz", "Азық-түлік пен дәрі-дәрмек таратады.\nЕріктілер күтеді."
+        org.save()
+        ids["org"] = org.pk
+    if "holidays" in visit.needs:
+        fixture("holidays")
+    if "pending_org" in visit.needs:
+        from qamqor.organizations.models import Organization
+
+        Organization.objects.create(name="Жаңа қор", kind="charity_fund", bin="200240000018",
+                                    region=fixture("almaty"), status="pending")
+    if visit.role is None:
+        return None, ids
+    if "people" in visit.needs:
+        user = fixture("people")[visit.role]
+    else:
+        user = fixture("make_user")(
+            f"{visit.role}@test.kz", visit.role, two_factor=visit.two_factor,
+            organization=fixture("org") if visit.role in (Role.ORG_ADMIN, Role.ORG_STAFF) else None,
+            region=fixture("almaty") if visit.role == Role.COORDINATOR else None)
+    if "tokens" in visit.needs:
+        from qamqor.accounts import services
+
+        services.token_create(user=user, name="Есеп скрипті")
+        revoked, _raw = services.token_create(user=user, name="Old script")
+        services.token_revoke(actor=user, token=revoked)
+    return user, ids
+
+
+def reach(site, request, name, **context):
+    """Make the page's data, open it as its user, and do on it what the visit needs doing."""
+    visit = PAGES[name]
+    user, ids = make_data(visit, request)
+    page = site.open(visit.path.format(**ids), status=visit.status, user=user, verified=visit.verified, **context)
+    if visit.then is not None:
+        visit.then(page)
+    return page
+
+
+def assert_no_violations(page, axe, explain):
+    violations = axe(page)
+    assert not violations, f"axe-core found {len(violations)} violation(s) on {page.url}:\n{explain(violations)}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", PAGES)
+def test_it_has_no_accessibility_violations(site, request, axe, explain, name, lang):
+    page = reach(site, request, name, lang=lang)
+    assert page.locator("html").get_attribute("lang") == lang
+    assert_no_violations(page, axe, explain)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("name", PAGES)
+def test_it_has_no_accessibility_violations_in_each_colour_scheme(site, request, axe, explain, name, scheme):
+    page = reach(site, request, name, lang="kk", scheme=scheme)
+    assert f"scheme-{scheme}" in page.locator("html").get_attribute("class").split()
+    assert_no_violations(page, axe, explain)
