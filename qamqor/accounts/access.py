@@ -33,3 +33,11 @@ def can_grant_role(actor, role, *, organization=None, region=None) -> bool:
 def can_manage_people(user) -> bool:
     """The people-and-roles pages: platform admins only."""
     return is_platform_admin(user)
+
+
+def second_factor_missing(user) -> bool:
+    """A signed-in user whose roles see personal data but who has not confirmed a TOTP code in this session."""
+    from django.conf import settings
+
+    return bool(settings.QAMQOR_REQUIRE_2FA and user is not None and user.is_authenticated
+                and user.needs_two_factor and not user.is_verified())

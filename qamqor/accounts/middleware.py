@@ -1,6 +1,7 @@
-from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from .access import second_factor_missing
 
 # Pages a signed-in user may reach before confirming the second factor.
 OPEN_PREFIXES = ("/static/", "/accounts/2fa/", "/accounts/logout/", "/i18n/", "/accessibility/", "/api/")
@@ -17,8 +18,7 @@ class RequireTwoFactorMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if (settings.QAMQOR_REQUIRE_2FA and user is not None and user.is_authenticated
-                and not request.path.startswith(OPEN_PREFIXES) and user.needs_two_factor and not user.is_verified()):
+        if not request.path.startswith(OPEN_PREFIXES) and second_factor_missing(user):
             from django_otp.plugins.otp_totp.models import TOTPDevice
 
             has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from qamqor.accounts.access import second_factor_missing
 from qamqor.accounts.services import token_authenticate
 from qamqor.core.errors import PermissionDenied
 
@@ -27,9 +28,7 @@ def session_user(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    if settings.QAMQOR_REQUIRE_2FA and user.needs_two_factor and not user.is_verified():
-        return None
-    return user
+    return None if second_factor_missing(user) else user
 
 
 class SessionAuth(APIKeyCookie):
