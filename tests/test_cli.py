@@ -68,7 +68,8 @@ def start_and_stop(tmp_path, lang):
         while time.time() < deadline and body is None:
             try:
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Accept-Language": lang})
-                body = urllib.request.urlopen(request, timeout=2).read().decode()
+                with urllib.request.urlopen(request, timeout=2) as resp:
+                    body, headers = resp.read().decode(), dict(resp.headers)
             except OSError:
                 time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGINT)
@@ -78,19 +79,22 @@ def start_and_stop(tmp_path, lang):
             os.killpg(proc.pid, signal.SIGKILL)
     assert body is not None, f"qamqor run did not serve in time:\n{out}"
     assert f"http://localhost:{port}/" in out
-    return body, out
+    return body, out, headers
 
 
 def test_run_serves_the_platform_with_demo_log_ins_and_stops_on_ctrl_c(tmp_path):
-    body, out = start_and_stop(tmp_path, "ru")
+    body, out, headers = start_and_stop(tmp_path, "ru")
     assert '<html lang="ru"' in body
+    # The local demo reports CSP breaches instead of blocking them, so accessibility crawlers can inject axe.
+    assert "default-src 'self'" in headers["Content-Security-Policy-Report-Only"]
+    assert "Content-Security-Policy" not in headers
     assert (tmp_path / "qamqor.sqlite3").exists()
     for login in ("admin@", "coordinator@", "orgadmin@", "staff@", "dispatcher@", "driver@", "volunteer@", "donor@",
                   "beneficiary@", "jury@"):
         assert login in out
     assert "Loading demo data" in out and "Qamqor stopped." in out
     # A second run reuses the data: it loads nothing again.
-    body, out = start_and_stop(tmp_path, "kk")
+    body, out, _headers = start_and_stop(tmp_path, "kk")
     assert '<html lang="kk"' in body
     assert "Loading demo data" not in out and "Qamqor stopped." in out
 
