@@ -97,7 +97,7 @@ def task_progress(request, pk: int):
     record = selectors.progress_for(request.user, pk)
     if record is None:
         raise Http404(_("No such task."))
-    template = "core/_progress.html" if request.htmx else "core/progress.html"
+    template = "core/progress.html#progress-bar" if request.htmx else "core/progress.html"
     return render(request, template, {"progress": record})
 
 

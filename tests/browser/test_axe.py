@@ -70,6 +70,8 @@ PAGES = {
     "two-factor-setup": Visit("/accounts/2fa/setup/", Role.ORG_ADMIN, two_factor=False),
     "two-factor-code": Visit("/accounts/2fa/verify/", Role.ORG_ADMIN, verified=False),
     "people-and-roles": Visit("/accounts/people/", Role.PLATFORM_ADMIN, needs=("people",)),
+    "person": Visit("/accounts/people/{volunteer}/", Role.PLATFORM_ADMIN, needs=("people",)),
+    "task-progress": Visit("/tasks/{task}/", Role.PLATFORM_ADMIN, needs=("people", "task")),
 }
 
 
@@ -99,6 +101,14 @@ def make_data(visit: Visit, request):
             f"{visit.role}@test.kz", visit.role, two_factor=visit.two_factor,
             organization=fixture("org") if visit.role in (Role.ORG_ADMIN, Role.ORG_STAFF) else None,
             region=fixture("almaty") if visit.role == Role.COORDINATOR else None)
+    if "people" in visit.needs:
+        ids["volunteer"] = fixture("people")["volunteer"].pk
+    if "task" in visit.needs:
+        from qamqor.core import services as core_services
+
+        task = core_services.progress_start(kind="demo", label="Тізілімді байланыстыру", owner=user, total=400)
+        core_services.progress_update(task.pk, done=120, status="running")
+        ids["task"] = task.pk
     if "tokens" in visit.needs:
         from qamqor.accounts import services
 

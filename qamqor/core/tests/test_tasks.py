@@ -21,10 +21,11 @@ def test_the_progress_page_shows_an_accessible_bar_that_polls_until_done(client_
     client = client_for(people["platform_admin"])
     html = client.get(f"/tasks/{progress.pk}/").content.decode()
     assert '<progress id="bar-' in html and 'value="25"' in html and 'hx-trigger="every 1s"' in html
-    assert 'aria-live="polite"' in html
+    assert f'id="progress-{progress.pk}-announce" role="status"></p>' in html  # silent while running
     services.progress_update(progress.pk, done=200, status=TaskProgress.Status.SUCCEEDED)
-    partial = client.get(f"/tasks/{progress.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    partial = client.get(f"/tasks/{progress.pk}/", HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<html" not in partial and 'value="100"' in partial and "hx-trigger" not in partial
+    assert 'role="status" hx-swap-oob="true">Finished' in partial  # announced once, when done
 
 
 def test_someone_elses_task_is_not_found(client_for, people):
