@@ -16,6 +16,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qamqor.core.errors import ServiceError
+from qamqor.core.services import access_record, access_record_many
 
 from . import services
 from .forms import (AccessiblePasswordChangeForm, AccessiblePasswordResetForm, AccessibleSetPasswordForm, CodeForm,
@@ -226,6 +227,8 @@ def people(request):
     form = PeopleFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = Paginator(people_list(q=filters.get("q", ""), role=filters.get("role", "")), 25).get_page(request.GET.get("page"))
+    access_record_many(actor=request.user, subjects=page.object_list, purpose="people and roles: list",
+                       path=request.get_full_path())
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/people.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -281,5 +284,6 @@ def person(request, pk: int):
             else:
                 messages.error(request, exc.message)
     has_2fa = TOTPDevice.objects.filter(user=target, confirmed=True).exists()
+    access_record(actor=request.user, subject=target, purpose="people and roles: manage", path=request.path)
     return render(request, "accounts/person.html", {"target": target, "form": form, "has_2fa": has_2fa},
                   status=400 if form.errors else 200)

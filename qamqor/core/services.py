@@ -57,6 +57,15 @@ def access_record(*, actor, subject: Model | None = None, subject_type: str = ""
                                     purpose=purpose, channel=channel, path=path[:300])
 
 
+def access_record_many(*, actor, subjects, purpose: str, channel: str = "web", path: str = "") -> int:
+    """One access-log row per person shown in a list (one INSERT)."""
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    rows = [AccessLog(actor_id=actor_id, subject_type=s._meta.label_lower, subject_id=str(s.pk), purpose=purpose,
+                      channel=channel, path=path[:300]) for s in subjects]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)
+
+
 def accessibility_save(*, user, values: dict) -> AccessibilityPreference:
     """Store a signed-in user's accessibility settings (already validated)."""
     with transaction.atomic():

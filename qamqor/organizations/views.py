@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from qamqor.accounts.models import RoleAssignment
 from qamqor.core.errors import PermissionDenied as ServicePermissionDenied
 from qamqor.core.errors import ServiceError
+from qamqor.core.services import access_record_many
 
 from qamqor.accounts.access import coordinator_region_ids, is_platform_admin
 
@@ -147,9 +148,11 @@ def members(request, pk):
         else:
             messages.success(request, _("The member is added."))
             return redirect("organizations:members", pk=org.pk)
-    return render(request, "organizations/members.html", {
-        "org": org, "form": form, "members": selectors.organization_members(org),
-    }, status=400 if form.errors else 200)
+    member_rows = list(selectors.organization_members(org))
+    access_record_many(actor=request.user, subjects=[m.user for m in member_rows], purpose="organisation members",
+                       path=request.path)
+    return render(request, "organizations/members.html", {"org": org, "form": form, "members": member_rows},
+                  status=400 if form.errors else 200)
 
 
 @login_required

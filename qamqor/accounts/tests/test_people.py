@@ -61,3 +61,17 @@ def test_a_switched_off_account_cannot_log_in_and_nothing_is_deleted(client, cli
     response = client.post("/accounts/login/", {"username": target.email, "password": PASSWORD})
     assert response.status_code == 200  # the form again, not a redirect
     assert RoleAssignment.objects.filter(user=target).exists()
+
+
+def test_every_view_of_people_s_details_is_logged(client_for, people, org):
+    from qamqor.core.models import AccessLog
+
+    admin = people["platform_admin"]
+    client_for(admin).get(f"/accounts/people/{people['donor'].pk}/")
+    assert AccessLog.objects.filter(actor=admin, subject_type="accounts.user", subject_id=str(people["donor"].pk)).exists()
+    client_for(admin).get("/accounts/people/", {"q": "volunteer"})
+    assert AccessLog.objects.filter(actor=admin, subject_id=str(people["volunteer"].pk), purpose__contains="list").exists()
+    org_admin = people["org_admin"]
+    client_for(org_admin).get(f"/organizations/{org.pk}/members/")
+    logged = set(AccessLog.objects.filter(actor=org_admin).values_list("subject_id", flat=True))
+    assert str(people["org_staff"].pk) in logged and str(people["driver"].pk) in logged
