@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from qamqor.core.admin import ReadOnlyAdmin
+
 from .models import ApiToken, RoleAssignment, User
 
 
@@ -18,20 +20,12 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ReadOnlyAdmin):
     list_display = ("user", "role", "organization", "region", "granted_at", "revoked_at")
     list_filter = ("role", "region")
     list_select_related = ("user", "organization", "region")
     search_fields = ("user__email",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)

@@ -175,7 +175,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    template_name = "accounts/password_reset.html"
+    template_name = "accounts/password_form.html"
     form_class = AccessiblePasswordResetForm
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
@@ -187,7 +187,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    template_name = "accounts/password_reset_confirm.html"
+    template_name = "accounts/password_form.html"
     form_class = AccessibleSetPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
 
@@ -197,7 +197,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    template_name = "accounts/password_change.html"
+    template_name = "accounts/password_form.html"
     form_class = AccessiblePasswordChangeForm
     success_url = reverse_lazy("accounts:profile")
 

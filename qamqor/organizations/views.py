@@ -47,7 +47,7 @@ def organization_register(request):
         else:
             messages.success(request, _("The organisation is registered. A coordinator of its region will verify it."))
             return redirect("organizations:detail", pk=org.pk)
-    return render(request, "organizations/register.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "organizations/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def organization_detail(request, pk):
@@ -74,7 +74,7 @@ def organization_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("organizations:detail", pk=org.pk)
-    return render(request, "organizations/edit.html", {"form": form, "org": org}, status=400 if form.errors else 200)
+    return render(request, "organizations/form.html", {"form": form, "org": org}, status=400 if form.errors else 200)
 
 
 @login_required
