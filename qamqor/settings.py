@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "qamqor.core",
     "qamqor.accounts",
     "qamqor.organizations",
+    "qamqor.registry",
     "qamqor.api",
 ]
 
