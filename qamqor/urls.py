@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("qamqor.core.urls")),
     path("accounts/", include("qamqor.accounts.urls")),
     path("organizations/", include("qamqor.organizations.urls")),
+    path("registry/", include("qamqor.registry.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

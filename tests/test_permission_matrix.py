@@ -45,6 +45,25 @@ MATRIX = [
     row("GET", "/accounts/people/", 403, anonymous=302, platform_admin=200),
     row("GET", "/accounts/people/{volunteer}/", 403, anonymous=302, platform_admin=200),
     row("POST", "/demo/seed/", 403),
+    # Registry: the owning organisation's staff, the region's coordinator, platform admins; the person themself.
+    row("GET", "/registry/", 403, anonymous=302, platform_admin=200, coordinator=200, org_admin=200, org_staff=200),
+    row("GET", "/registry/?q=Кусаинова", 403, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200),
+    row("GET", "/registry/persons/new/", 403, anonymous=302, platform_admin=200, org_admin=200, org_staff=200),
+    row("GET", "/registry/persons/{person}/", 404, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200, beneficiary=200),
+    row("GET", "/registry/persons/{person}/edit/", 404, anonymous=302, platform_admin=200, coordinator=403,
+        org_admin=200, org_staff=200, beneficiary=403),
+    row("GET", "/registry/persons/{person}/consents/new/", 404, anonymous=302, platform_admin=200, coordinator=403,
+        org_admin=200, org_staff=200, beneficiary=403),
+    row("GET", "/registry/persons/{person}/categories/new/", 404, anonymous=302, platform_admin=200, coordinator=403,
+        org_admin=200, org_staff=200, beneficiary=403),
+    row("GET", "/registry/households/{household}/", 404, anonymous=302, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200),
+    row("GET", "/registry/coordination/?iin=850714400012", 403, anonymous=302, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200),
+    row("GET", "/registry/me/", 200, anonymous=302),
+    row("GET", "/registry/me/export.json", 404, anonymous=302, beneficiary=200),
     row("GET", "/api/v1/openapi.json", 200),
     row("GET", "/api/v1/regions", 200),
     row("GET", "/api/v1/holidays?year=2026", 200),
@@ -64,7 +83,15 @@ MATRIX = [
 def objects(people, org, almaty):
     pending = Organization.objects.create(name="Pending NGO", kind="ngo", bin="190540000054", region=almaty)
     task = TaskProgress.objects.create(kind="test", label="Test", owner=people["platform_admin"])
-    return {"org": org.pk, "pending": pending.pk, "task": task.pk, "volunteer": people["volunteer"].pk}
+    from qamqor.lib.names import full_name_key
+    from qamqor.registry.models import Household, HouseholdMember, Person
+
+    person = Person.objects.create(owner=org, region=almaty, surname="Кусаинова", given_name="Ляззат",
+                                   name_key=full_name_key("Кусаинова", "Ляззат"), user=people["beneficiary"])
+    household = Household.objects.create(owner=org, region=almaty)
+    HouseholdMember.objects.create(household=household, person=person, relationship="head")
+    return {"org": org.pk, "pending": pending.pk, "task": task.pk, "volunteer": people["volunteer"].pk,
+            "person": person.pk, "household": household.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)

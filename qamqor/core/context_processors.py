@@ -8,5 +8,11 @@ def site(request):
     values = accessibility.for_request(request)
     from .views import a11y_choices
 
+    user = getattr(request, "user", None)
+    nav_registry = False
+    if user is not None and user.is_authenticated:
+        from qamqor.registry.access import can_use_registry
+
+        nav_registry = can_use_registry(user)
     return {"a11y": values, "a11y_classes": accessibility.html_classes(values), "a11y_choices": a11y_choices(),
-            "DEMO": settings.DEMO}
+            "DEMO": settings.DEMO, "nav_registry": nav_registry}

@@ -173,3 +173,38 @@ class TaskProgress(models.Model):
     @property
     def finished(self):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class DisabilityCategory(TranslatedNameMixin, models.Model):
+    """Disability groups and child categories (../shared/reference/disability.csv), legacy ones kept for old records."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name_kk = models.CharField(max_length=200)
+    name_ru = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    age_range = models.CharField(max_length=120, blank=True)
+    legacy = models.BooleanField(default=False)
+    # 1 for group I (most severe) to 3 for group III; children under 7 count as group I for priority.
+    severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["legacy", "code"]
+
+
+class SubsistenceMinimum(models.Model):
+    """Subsistence minimum, MCI and the poverty-line share, by date of change (subsistence_minimum.csv)."""
+
+    effective_from = models.DateField(unique=True)
+    subsistence_minimum_kzt = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    mci_kzt = models.DecimalField(max_digits=12, decimal_places=2)
+    # The poverty line as a share of the subsistence minimum (0.50, 0.70): the national rule. Regional and
+    # median-income variants are not in the reference data, so this is the national floor.
+    poverty_line_share = models.DecimalField(max_digits=4, decimal_places=2)
+    poverty_line_rule = models.TextField()
+    source = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["effective_from"]

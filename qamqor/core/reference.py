@@ -29,3 +29,35 @@ def load_holidays(Holiday) -> int:
             "name_kk": row["name_kk"], "name_ru": row["name_ru"], "kind": row["kind"], "status": row["status"],
             "source": row["source"], "notes": row["notes"]})
     return len(rows)
+
+
+def load_disability_categories(DisabilityCategory) -> int:
+    severity = {"group_1": 1, "group_2": 2, "group_3": 3, "child_under_7": 1, "child_7_18_group_1": 1,
+                "child_7_18_group_2": 2, "child_7_18_group_3": 3}
+    rows = read_csv("disability.csv")
+    for row in rows:
+        DisabilityCategory.objects.update_or_create(code=row["code"], defaults={
+            "name_kk": row["name_kk"], "name_ru": row["name_ru"], "name_en": row["name_en"],
+            "age_range": row["age_range"], "legacy": row["code"].startswith("legacy_"),
+            "severity": severity.get(row["code"]), "source": row["source"], "notes": row["notes"]})
+    return len(rows)
+
+
+def load_subsistence_minimum(SubsistenceMinimum) -> int:
+    """Rows with their values; a row without a subsistence minimum keeps the previous one (as the file says)."""
+    import re
+    from decimal import Decimal
+
+    rows = read_csv("subsistence_minimum.csv")
+    previous_sm = None
+    for row in rows:
+        sm = Decimal(row["subsistence_minimum_kzt"]) if row["subsistence_minimum_kzt"] else previous_sm
+        previous_sm = sm
+        share = Decimal(re.match(r"\s*(\d+)%", row["poverty_line_rule"]).group(1)) / 100
+        if "regional subsistence minimum" in row["poverty_line_rule"]:
+            share = Decimal("0.70")  # from 2025: the higher of 35% of median income or 70% of the regional minimum
+        SubsistenceMinimum.objects.update_or_create(effective_from=row["effective_from"], defaults={
+            "subsistence_minimum_kzt": sm, "mci_kzt": Decimal(row["mci_kzt"]), "poverty_line_share": share,
+            "poverty_line_rule": row["poverty_line_rule"], "source": row["source_sm_mci"] + ";" + row["source_poverty_line"],
+            "notes": row["notes"]})
+    return len(rows)
