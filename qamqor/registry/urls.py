@@ -18,3 +18,8 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/export.json", views.me_export, name="me_export"),
 ]
+
+# Bulk import of persons (its own module: upload, preview, commit).
+from . import import_views  # noqa: E402
+
+urlpatterns += import_views.urlpatterns
