@@ -189,3 +189,14 @@ def own_record_export(person: Person) -> dict:
                   for a in AccessLog.objects.filter(subject_type="registry.person", subject_id=str(person.pk))
                   .order_by("at")],
     }
+
+
+def duplicate_queue(user):
+    """Pending likely-duplicate pairs whose two records this user may both see, most likely first."""
+    from .models import DuplicateCandidate
+
+    visible = access.visible_persons(user)
+    return (DuplicateCandidate.objects.filter(decision=DuplicateCandidate.Decision.PENDING,
+                                              left__in=visible, right__in=visible)
+            .select_related("left", "right", "left__region", "right__region", "left__owner", "right__owner")
+            .order_by("-probability", "pk"))

@@ -94,10 +94,9 @@ def person_create(*, actor, owner, data: dict, confirmed_new: bool = False) -> P
     if data["iin"] and Person.objects.filter(iin=data["iin"]).exists():
         raise ServiceError(_("A person with this IIN is already registered. Find them by IIN instead of registering "
                              "them again."), field="iin", code="duplicate")
-    if not confirmed_new:
-        candidates = likely_duplicates(data)
-        if candidates:
-            raise PossibleDuplicates(candidates)
+    candidates = likely_duplicates(data)
+    if candidates and not confirmed_new:
+        raise PossibleDuplicates(candidates)
     values = {name: data.get(name) for name in PERSON_FIELDS if name in data}
     for flag in ("disability_indefinite", "uses_wheelchair", "needs_escort", "has_guide_dog", "deaf_sign_language",
                  "blind_low_vision"):
@@ -110,6 +109,9 @@ def person_create(*, actor, owner, data: dict, confirmed_new: bool = False) -> P
                                            name_key=full_name_key(values["surname"], values["given_name"],
                                                                   values["patronymic"]), **values)
             audit_record(actor=actor, action="person.create", obj=person, after=snapshot(person))
+            # The user said these are different people; a reviewer still gets to compare them.
+            for candidate in candidates:
+                duplicate_pair(person, candidate, 0.5)
     except IntegrityError:
         raise ServiceError(_("A person with this IIN is already registered. Find them by IIN instead of registering "
                              "them again."), field="iin", code="duplicate") from None
@@ -261,3 +263,132 @@ def household_remove_member(*, actor, member: HouseholdMember) -> None:
         HouseholdMember.objects.filter(pk=member.pk, left_on__isnull=True).update(left_on=timezone.localdate())
         member.refresh_from_db()
         audit_record(actor=actor, action="household.remove_member", obj=member, before=before, after=snapshot(member))
+
+
+# Merging duplicates: reversible, nothing lost (DESIGN.md section 5).
+
+# Fields the kept record takes from the merged one when it has no value of its own.
+FILLABLE = ("iin", "patronymic", "birth_date", "sex", "phone", "email", "district", "locality", "address", "latitude",
+            "longitude", "disability_id", "disability_cause", "disability_set_on", "disability_review_on", "user_id")
+
+
+def _empty(value):
+    return value is None or value == ""
+
+
+def duplicate_pair(left: Person, right: Person, probability: float):
+    """Record a likely duplicate pair for review (ordered by id; a pair already decided stays decided)."""
+    from .models import DuplicateCandidate
+
+    a, b = sorted((left.pk, right.pk))
+    candidate, _created = DuplicateCandidate.objects.get_or_create(left_id=a, right_id=b,
+                                                                   defaults={"probability": probability})
+    return candidate
+
+
+def person_merge(*, actor, kept: Person, merged: Person):
+    """Merge `merged` into `kept`: its categories, consents and household membership move over, empty fields of
+    the kept record are filled from it, and it stays in the database marked as merged. Undo with person_unmerge."""
+    from .models import DuplicateCandidate, MergeRecord
+
+    if kept.pk == merged.pk:
+        raise ServiceError(_("A record cannot be merged into itself."))
+    if not (access.can_review_duplicates(actor) or (access.can_edit_person(actor, kept)
+                                                    and access.can_edit_person(actor, merged))):
+        raise PermissionDenied(_("Only a coordinator, or staff of the organisation that registered both records, may "
+                                 "merge them."))
+    if not (access.can_view_person(actor, kept) and access.can_view_person(actor, merged)):
+        raise PermissionDenied(_("You may merge only records you can see."))
+    with transaction.atomic():
+        kept, merged = (Person.objects.select_for_update().get(pk=kept.pk),
+                        Person.objects.select_for_update().get(pk=merged.pk))
+        if kept.status != Person.Status.ACTIVE or merged.status != Person.Status.ACTIVE:
+            raise ServiceError(_("One of the records is already merged."), code="conflict")
+        if kept.iin and merged.iin and kept.iin != merged.iin:
+            raise ServiceError(_("The two records have different IINs, so they are different people. Mark them as "
+                                 "not the same person."), code="conflict")
+        before_kept, before_merged = snapshot(kept), snapshot(merged)
+        moved = {"categories": list(CategoryAssignment.objects.filter(person=merged).values_list("pk", flat=True))}
+        CategoryAssignment.objects.filter(pk__in=moved["categories"]).update(person=kept)
+        # Consents move unless the kept record already has one in force for the same purpose.
+        kept_purposes = set(Consent.objects.filter(person=kept, withdrawn_at__isnull=True).values_list("purpose", flat=True))
+        movable = Consent.objects.filter(person=merged).exclude(purpose__in=kept_purposes, withdrawn_at__isnull=True)
+        moved["consents"] = list(movable.values_list("pk", flat=True))
+        Consent.objects.filter(pk__in=moved["consents"]).update(person=kept)
+        # The household membership moves if the kept record has none.
+        moved["memberships"] = []
+        if not HouseholdMember.objects.filter(person=kept, left_on__isnull=True).exists():
+            moved["memberships"] = list(HouseholdMember.objects.filter(person=merged, left_on__isnull=True)
+                                        .values_list("pk", flat=True))
+            HouseholdMember.objects.filter(pk__in=moved["memberships"]).update(person=kept)
+        filled = {name: getattr(kept, name) for name in FILLABLE
+                  if _empty(getattr(kept, name)) and not _empty(getattr(merged, name))}
+        taken = {name: getattr(merged, name) for name in filled}
+        # Unique columns (IIN, account) must leave the merged record before the kept one takes them.
+        merged.iin = None if "iin" in filled else merged.iin
+        merged.user_id = None if "user_id" in filled else merged.user_id
+        merged.status, merged.merged_into = Person.Status.MERGED, kept
+        merged.save()
+        for name, value in taken.items():
+            setattr(kept, name, value)
+        kept.save()
+        # What undo needs: which empty fields were filled, and the unique values taken from the merged record.
+        record = MergeRecord.objects.create(kept=kept, merged=merged, moved=moved, merged_by=actor, kept_before={
+            "filled": sorted(filled), "taken": {k: taken[k] for k in ("iin", "user_id") if k in taken}})
+        a, b = sorted((kept.pk, merged.pk))
+        DuplicateCandidate.objects.filter(left_id=a, right_id=b).update(
+            decision=DuplicateCandidate.Decision.MERGED, decided_by=actor, decided_at=timezone.now())
+        audit_record(actor=actor, action="person.merge", obj=kept, before={"kept": before_kept, "merged": before_merged},
+                     after={"kept": snapshot(kept), "merged": snapshot(merged), "moved": moved})
+    return record
+
+
+def person_unmerge(*, actor, record):
+    """Undo a merge exactly: the merged record is active again with everything it had."""
+    from .models import DuplicateCandidate
+
+    if not (access.can_review_duplicates(actor) or access.can_edit_person(actor, record.kept)):
+        raise PermissionDenied(_("Only a coordinator, or staff of the organisation that registered the record, may undo "
+                                 "a merge."))
+    with transaction.atomic():
+        record = type(record).objects.select_for_update().get(pk=record.pk)
+        if record.undone_at is not None:
+            raise ServiceError(_("This merge was undone already."), code="conflict")
+        kept = Person.objects.select_for_update().get(pk=record.kept_id)
+        merged = Person.objects.select_for_update().get(pk=record.merged_id)
+        before = {"kept": snapshot(kept), "merged": snapshot(merged)}
+        CategoryAssignment.objects.filter(pk__in=record.moved.get("categories", [])).update(person=merged)
+        Consent.objects.filter(pk__in=record.moved.get("consents", [])).update(person=merged)
+        HouseholdMember.objects.filter(pk__in=record.moved.get("memberships", [])).update(person=merged)
+        # The kept record gives back what it took: fields it had empty become empty again.
+        for name in record.kept_before.get("filled", []):
+            field = Person._meta.get_field(name.removesuffix("_id"))
+            setattr(kept, name, None if field.null else "")
+        kept.save()
+        taken = record.kept_before.get("taken", {})
+        if "iin" in taken:
+            merged.iin = taken["iin"]
+        if "user_id" in taken:
+            merged.user_id = taken["user_id"]
+        merged.status, merged.merged_into = Person.Status.ACTIVE, None
+        merged.save()
+        record.undone_by, record.undone_at = actor, timezone.now()
+        record.save(update_fields=["undone_by", "undone_at"])
+        a, b = sorted((kept.pk, merged.pk))
+        DuplicateCandidate.objects.filter(left_id=a, right_id=b).update(
+            decision=DuplicateCandidate.Decision.PENDING, decided_by=None, decided_at=None)
+        audit_record(actor=actor, action="person.unmerge", obj=kept, before=before,
+                     after={"kept": snapshot(kept), "merged": snapshot(merged)})
+    return merged
+
+
+def duplicate_mark_distinct(*, actor, candidate) -> None:
+    """A reviewer decides the two records are different people; the pair is not proposed again."""
+    from .models import DuplicateCandidate
+
+    if not (access.can_view_person(actor, candidate.left) and access.can_view_person(actor, candidate.right)):
+        raise PermissionDenied(_("You may review only records you can see."))
+    with transaction.atomic():
+        DuplicateCandidate.objects.filter(pk=candidate.pk).update(
+            decision=DuplicateCandidate.Decision.DISTINCT, decided_by=actor, decided_at=timezone.now())
+        audit_record(actor=actor, action="duplicate.distinct", obj=candidate)

@@ -15,6 +15,10 @@ urlpatterns = [
     path("categories/<int:assignment_id>/end/", views.category_end, name="category_end"),
     path("households/<int:pk>/", views.household_detail, name="household"),
     path("coordination/", views.coordination, name="coordination"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/<int:pk>/", views.duplicate_detail, name="duplicate"),
+    path("merges/<int:pk>/", views.merge_detail, name="merge"),
+    path("merges/<int:pk>/undo/", views.merge_detail, name="merge_undo"),
     path("me/", views.me, name="me"),
     path("me/export.json", views.me_export, name="me_export"),
 ]

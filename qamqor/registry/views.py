@@ -293,3 +293,77 @@ def me_export(request):
     response = JsonResponse(selectors.own_record_export(person), json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="qamqor-my-record.json"'
     return response
+
+
+# Review of likely duplicates: merge (reversible) or mark as different people.
+
+def _reviewer(request):
+    if not (access.can_review_duplicates(request.user) or access.staff_organization_ids(request.user)):
+        raise PermissionDenied
+
+
+@login_required
+def duplicates(request):
+    _reviewer(request)
+    page = Paginator(selectors.duplicate_queue(request.user), 25).get_page(request.GET.get("page"))
+    subjects = [p for c in page.object_list for p in (c.left, c.right)]
+    access_record_many(actor=request.user, subjects=subjects, purpose="duplicate review queue", path=request.path)
+    return render(request, "registry/duplicates.html", {"page": page, "query": ""})
+
+
+@login_required
+def duplicate_detail(request, pk):
+    from .models import DuplicateCandidate
+
+    _reviewer(request)
+    candidate = selectors.duplicate_queue(request.user).filter(pk=pk).first() or \
+        DuplicateCandidate.objects.filter(pk=pk).exclude(decision="pending").select_related("left", "right").first()
+    if candidate is None or not (access.can_view_person(request.user, candidate.left)
+                                 and access.can_view_person(request.user, candidate.right)):
+        raise Http404(_("No such pair."))
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "merge":
+                keep_id = int(request.POST.get("keep", 0) or 0)
+                if keep_id not in (candidate.left_id, candidate.right_id):
+                    raise ServiceError(_("Choose which record to keep."))
+                kept, merged = ((candidate.left, candidate.right) if keep_id == candidate.left_id
+                                else (candidate.right, candidate.left))
+                record = services.person_merge(actor=request.user, kept=kept, merged=merged)
+                messages.success(request, _("The records are merged. You can undo this."))
+                return redirect("registry:merge", pk=record.pk)
+            if action == "distinct":
+                services.duplicate_mark_distinct(actor=request.user, candidate=candidate)
+                messages.success(request, _("Marked as different people."))
+                return redirect("registry:duplicates")
+        except ServicePermissionDenied:
+            raise PermissionDenied from None
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    for person in (candidate.left, candidate.right):
+        access_record(actor=request.user, subject=person, purpose="duplicate review", path=request.path)
+    rows = [(Person._meta.get_field(name).verbose_name, getattr(candidate.left, name), getattr(candidate.right, name))
+            for name in ("iin", "surname", "given_name", "patronymic", "birth_date", "sex", "region", "locality",
+                         "address", "phone", "disability", "owner")]
+    return render(request, "registry/duplicate_detail.html", {"candidate": candidate, "rows": rows})
+
+
+@login_required
+def merge_detail(request, pk):
+    from .models import MergeRecord
+
+    record = MergeRecord.objects.select_related("kept", "merged", "merged_by").filter(pk=pk).first()
+    if record is None or not access.can_view_person(request.user, record.kept):
+        raise Http404(_("No such merge."))
+    if request.method == "POST":
+        try:
+            services.person_unmerge(actor=request.user, record=record)
+        except ServicePermissionDenied:
+            raise PermissionDenied from None
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The merge is undone: both records are as they were."))
+            return redirect("registry:person", pk=record.kept_id)
+    return render(request, "registry/merge.html", {"record": record})

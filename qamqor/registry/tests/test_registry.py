@@ -99,6 +99,9 @@ def test_registering_a_likely_duplicate_warns_first_then_saves_when_confirmed(cl
     confirmed = register(client, org, almaty, surname="Kussainova", given_name="Lyazzat", show_confirm="1",
                          confirmed_new="on")
     assert confirmed.status_code == 302 and Person.objects.count() == 2
+    from qamqor.registry.models import DuplicateCandidate
+
+    assert DuplicateCandidate.objects.filter(decision="pending").count() == 1  # a reviewer still compares them
 
 
 @pytest.mark.parametrize("query", ["Кусаинова Ляззат", "Kussainova Lyazzat", "Kusainova L.", "кусаинова",
