@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,8 @@ PERSONAL_DATA_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.ORG
                                  Role.DISPATCHER, Role.DRIVER})
 # Roles held within an organisation (a membership); a coordinator is held within a region.
 ORGANISATION_ROLES = frozenset({Role.ORG_ADMIN, Role.ORG_STAFF, Role.DISPATCHER, Role.DRIVER})
+# Sorted, so that migrations see the same list on every run (set order changes with hash seeds).
+ORGANISATION_ROLE_VALUES = sorted(r.value for r in ORGANISATION_ROLES)
 # Roles a person may give themselves when signing up.
 SELF_SERVICE_ROLES = (Role.VOLUNTEER, Role.DONOR, Role.BENEFICIARY)
 
@@ -129,15 +132,16 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 name="role_scope_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in ORGANISATION_ROLES], organization__isnull=False, region__isnull=True)
+                    Q(role__in=ORGANISATION_ROLE_VALUES, organization__isnull=False, region__isnull=True)
                     | Q(role=Role.COORDINATOR, organization__isnull=True, region__isnull=False)
-                    | (~Q(role__in=[r.value for r in ORGANISATION_ROLES] + [Role.COORDINATOR.value])
+                    | (~Q(role__in=ORGANISATION_ROLE_VALUES + [Role.COORDINATOR.value])
                        & Q(organization__isnull=True, region__isnull=True))
                 ),
             ),
-            models.UniqueConstraint(fields=["user", "role", "organization", "region"],
-                                    condition=Q(revoked_at__isnull=True), name="role_unique_active",
-                                    nulls_distinct=False),
+            # One active copy of a role in a scope. Empty scopes count as equal (0), on SQLite as on PostgreSQL.
+            models.UniqueConstraint(models.F("user"), models.F("role"), Coalesce("organization", 0),
+                                    Coalesce("region", 0), condition=Q(revoked_at__isnull=True),
+                                    name="role_unique_active"),
         ]
 
     def __str__(self):

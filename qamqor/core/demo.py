@@ -29,7 +29,8 @@ DEMO_DOMAIN = "demo.qamqor.kz"
 DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_TOTP_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
-SIZES = {"small": {"orgs_per_region": 3, "users": 200}, "large": {"orgs_per_region": 60, "users": 5000}}
+SIZES = {"small": {"orgs_per_region": 3, "users": 200, "persons": 3000},
+         "large": {"orgs_per_region": 60, "users": 5000, "persons": 50000}}
 
 KZ_MALE = ["Нұрлан", "Ерлан", "Асқар", "Дәурен", "Бауыржан", "Ержан", "Серік", "Арман", "Қайрат", "Мұрат", "Ақжол",
            "Дамир", "Нұрсұлтан", "Әли", "Ғалым", "Жандос", "Айдос", "Бекзат", "Талғат", "Ерболат"]
@@ -121,7 +122,7 @@ def demo_seed(*, size: str = "small", seed: int = 1, report=None) -> str:
     regions = list(Region.objects.order_by("kato_code"))
     if len(regions) != 20:
         raise RuntimeError("The regions are not loaded: run `qamqor migrate` first.")
-    total = len(regions) * spec["orgs_per_region"] + spec["users"] + len(DEMO_ACCOUNTS)
+    total = len(regions) * spec["orgs_per_region"] + spec["users"] + len(DEMO_ACCOUNTS) + spec["persons"]
     done = 0
     password_hash = make_password(DEMO_PASSWORD)
     now = timezone.now()
@@ -194,7 +195,24 @@ def demo_seed(*, size: str = "small", seed: int = 1, report=None) -> str:
                 assignments.append(RoleAssignment(user=user, role=rng.choice([Role.VOLUNTEER, Role.DONOR, Role.BENEFICIARY]),
                                                   granted_at=now))
         RoleAssignment.objects.bulk_create(assignments, batch_size=1000)
-        summary = f"{len(orgs)} organisations, {len(users)} users (size {size}, seed {seed})"
+
+        # The registry: persons owned by the verified organisations; the demo beneficiary is one of them.
+        from qamqor.registry.demo import demo_registry
+
+        verified = [o for o in org_rows if o.status == Organization.Status.VERIFIED]
+        staff_user = User.objects.filter(email=f"staff@{DEMO_DOMAIN}").first()
+        persons = demo_registry(rng=rng, organizations=verified, count=spec["persons"], owner_user=staff_user,
+                                report=lambda n: report(done + n, total, "persons"))
+        done += spec["persons"]
+        beneficiary = User.objects.filter(email=f"beneficiary@{DEMO_DOMAIN}", person__isnull=True).first()
+        if beneficiary is not None and staff_user is not None:
+            from qamqor.registry.models import Person
+
+            home = staff_user.role_assignments.filter(organization__isnull=False).first().organization
+            mine = Person.objects.filter(owner=home, user__isnull=True, status="active").order_by("pk").first()
+            if mine is not None:
+                Person.objects.filter(pk=mine.pk).update(user=beneficiary)
+        summary = f"{len(orgs)} organisations, {len(users)} users, {persons} persons (size {size}, seed {seed})"
         audit_record(actor=None, action="demo.seed", object_type="demo", object_id=str(seed), after={"summary": summary})
     report(total, total, "done")
     return summary

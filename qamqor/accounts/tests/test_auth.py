@@ -170,3 +170,14 @@ def test_the_database_refuses_a_coordinator_without_a_region(make_user):
     user = make_user("c@example.kz")
     with pytest.raises(IntegrityError), transaction.atomic():
         RoleAssignment.objects.create(user=user, role=Role.COORDINATOR)
+
+
+def test_the_database_refuses_the_same_active_role_twice(make_user, org):
+    from django.db import IntegrityError, transaction
+
+    user = make_user("twice@example.kz", Role.DONOR)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=user, role=Role.DONOR)
+    RoleAssignment.objects.create(user=user, role=Role.ORG_STAFF, organization=org)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=user, role=Role.ORG_STAFF, organization=org)
