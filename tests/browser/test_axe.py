@@ -72,7 +72,53 @@ PAGES = {
     "people-and-roles": Visit("/accounts/people/", Role.PLATFORM_ADMIN, needs=("people",)),
     "person": Visit("/accounts/people/{volunteer}/", Role.PLATFORM_ADMIN, needs=("people",)),
     "task-progress": Visit("/tasks/{task}/", Role.PLATFORM_ADMIN, needs=("people", "task")),
+    "registry-search": Visit("/registry/?q=Kussainova+L.", Role.ORG_STAFF, needs=("person",)),
+    "registry-person": Visit("/registry/persons/{person}/", Role.ORG_STAFF, needs=("person",)),
+    "registry-new-with-errors": Visit("/registry/persons/new/", Role.ORG_STAFF, needs=("person",),
+                                      then=submit_the_form_empty),
+    "registry-household": Visit("/registry/households/{household}/", Role.ORG_STAFF, needs=("person",)),
+    "registry-coordination": Visit("/registry/coordination/?iin={iin}", Role.ORG_STAFF, needs=("person",)),
+    "registry-duplicates": Visit("/registry/duplicates/", Role.COORDINATOR, needs=("person",)),
+    "registry-duplicate": Visit("/registry/duplicates/{candidate}/", Role.COORDINATOR, needs=("person",)),
+    "registry-me": Visit("/registry/me/", Role.BENEFICIARY, needs=("person",)),
 }
+
+
+def make_registry_data(org, region, staff):
+    """A person with a disability, consent, a category and a household, and the same person entered again."""
+    import datetime as dt
+    import importlib
+
+    from django.apps import apps
+
+    from qamqor.core.models import DisabilityCategory
+    from qamqor.core.reference import load_disability_categories
+    from qamqor.lib.iin import make_iin
+    from qamqor.lib.names import full_name_key
+    from qamqor.registry import services
+    from qamqor.registry.models import Category, Person
+
+    load_disability_categories(DisabilityCategory)  # flushed by transactional tests, like the regions
+    importlib.import_module("qamqor.registry.migrations.0002_categories_and_search_index").load(apps, None)
+    born = dt.date(1985, 7, 14)
+    iin = next(i for i in (make_iin(born, "F", n) for n in range(50)) if i)
+    person = Person.objects.create(
+        owner=org, region=region, iin=iin, surname="Кусаинова", given_name="Ляззат", patronymic="Серікқызы",
+        name_key=full_name_key("Кусаинова", "Ляззат", "Серікқызы"), birth_date=born, sex="F", locality="Алматы",
+        disability=DisabilityCategory.objects.get(code="group_2"), disability_cause="general", uses_wheelchair=True)
+    child = Person.objects.create(owner=org, region=region, surname="Кусаинов", given_name="Әли",
+                                  name_key=full_name_key("Кусаинов", "Әли"), birth_date=dt.date(2015, 3, 1), sex="M")
+    twin = Person.objects.create(owner=org, region=region, surname="Kussainova", given_name="Lyazzat",
+                                 name_key=full_name_key("Kussainova", "Lyazzat"), birth_date=born, sex="F")
+    services.consent_give(actor=staff, person=person, purpose="sharing", given_by="person",
+                          given_on=dt.date(2026, 1, 10), source="paper")
+    services.category_assign(actor=staff, person=person, category=Category.objects.get(code="pensioner"),
+                             evidence="document", evidence_reference="Certificate 12", valid_from=dt.date(2025, 1, 1))
+    household = services.household_create(actor=staff, head=person)
+    services.household_add_member(actor=staff, household=household, person=child, relationship="child",
+                                  monthly_income=0)
+    candidate = services.duplicate_pair(person, twin, 0.96)
+    return {"person": person.pk, "household": household.pk, "iin": iin, "candidate": candidate.pk}
 
 
 def make_data(visit: Visit, request):
@@ -109,6 +155,14 @@ def make_data(visit: Visit, request):
         task = core_services.progress_start(kind="demo", label="Тізілімді байланыстыру", owner=user, total=400)
         core_services.progress_update(task.pk, done=120, status="running")
         ids["task"] = task.pk
+    if "person" in visit.needs:
+        staff = user if visit.role == Role.ORG_STAFF else fixture("make_user")("registry-staff@test.kz", Role.ORG_STAFF,
+                                                                             organization=fixture("org"))
+        ids.update(make_registry_data(fixture("org"), fixture("almaty"), staff))
+        if visit.role == Role.BENEFICIARY:
+            from qamqor.registry.models import Person
+
+            Person.objects.filter(pk=ids["person"]).update(user=user)
     if "tokens" in visit.needs:
         from qamqor.accounts import services
 
