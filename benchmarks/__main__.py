@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-BENCHMARKS = ["web"]
+BENCHMARKS = ["web", "registry_search", "linkage"]
 
 
 def main():

@@ -33,6 +33,7 @@ def person_search(*, user, query: str = "", birth_year: int | None = None, regio
     """
     qs = access.visible_persons(user).select_related("region", "owner", "disability")
     query = (query or "").strip()
+    ranked = []
     if IIN_QUERY.match(query):
         qs = qs.filter(iin=query.strip())
     elif query:
@@ -42,6 +43,7 @@ def person_search(*, user, query: str = "", birth_year: int | None = None, regio
                 qs = qs.filter(Q(name_key__startswith=key) | Q(name_key__contains=f" {key}"))
             elif connection.vendor == "postgresql" and len(key) >= 4:
                 qs = qs.filter(name_key__trigram_word_similar=key)
+                ranked.append(key)
             else:
                 qs = qs.filter(name_key__contains=key)
     if birth_year:
@@ -58,6 +60,13 @@ def person_search(*, user, query: str = "", birth_year: int | None = None, regio
         else:
             households = _active_on(CategoryAssignment.objects.filter(category=category), today).values("household_id")
             qs = qs.filter(memberships__household_id__in=households, memberships__left_on__isnull=True)
+    if ranked:
+        # Closest spellings first: the sum of each word's trigram similarity to the folded name.
+        from django.contrib.postgres.search import TrigramWordSimilarity
+
+        rank = sum((TrigramWordSimilarity(key, "name_key") for key in ranked[1:]),
+                   TrigramWordSimilarity(ranked[0], "name_key"))
+        return qs.annotate(rank=rank).order_by("-rank", "surname", "given_name", "id")
     return qs.order_by("surname", "given_name", "id")
 
 
