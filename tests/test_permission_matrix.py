@@ -62,6 +62,8 @@ MATRIX = [
         org_admin=200, org_staff=200),
     row("GET", "/registry/coordination/?iin=850714400012", 403, anonymous=302, platform_admin=200, coordinator=200,
         org_admin=200, org_staff=200),
+    row("GET", "/registry/duplicates/", 403, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200),
     row("GET", "/registry/me/", 200, anonymous=302),
     row("GET", "/registry/me/export.json", 404, anonymous=302, beneficiary=200),
     row("GET", "/api/v1/openapi.json", 200),
@@ -76,6 +78,29 @@ MATRIX = [
     row("POST", "/api/v1/organizations/{pending}/verify", 404, anonymous=401, platform_admin=200, coordinator=200),
     row("POST", "/api/v1/organizations/{org}/verify", 409, anonymous=401, org_admin=403, org_staff=403,
         dispatcher=403, driver=403, volunteer=403, donor=403, beneficiary=403, jury=403),
+    # Registry API: scoped exactly as the registry's pages. Operations that read a JSON body answer 400 to this
+    # test's form-encoded POST once the caller is authenticated (before any record is looked up); their permissions
+    # are tested in qamqor/registry/tests/test_api.py.
+    row("GET", "/api/v1/registry/persons?q=Кусаинова", 403, anonymous=401, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200),
+    row("GET", "/api/v1/registry/persons/{person}", 404, anonymous=401, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200, beneficiary=200),
+    row("POST", "/api/v1/registry/persons", 400, anonymous=401),
+    row("POST", "/api/v1/registry/persons/{person}/consents", 400, anonymous=401),
+    row("POST", "/api/v1/registry/persons/{person}/consents/{consent}/withdraw", 404, anonymous=401,
+        platform_admin=204, coordinator=403, org_admin=204, org_staff=204, beneficiary=204),
+    row("GET", "/api/v1/registry/categories", 200),
+    row("POST", "/api/v1/registry/persons/{person}/categories", 400, anonymous=401),
+    row("POST", "/api/v1/registry/categories/{assignment}/end", 404, anonymous=401, platform_admin=204,
+        coordinator=403, org_admin=204, org_staff=204, beneficiary=403),
+    row("GET", "/api/v1/registry/households/{household}", 404, anonymous=401, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200),
+    row("POST", "/api/v1/registry/persons/{person}/household", 400, anonymous=401),
+    row("POST", "/api/v1/registry/households/{household}/members", 400, anonymous=401),
+    row("GET", "/api/v1/registry/coordination?iin=850714400014", 403, anonymous=401, platform_admin=200,
+        coordinator=200, org_admin=200, org_staff=200),
+    row("GET", "/api/v1/registry/me", 404, anonymous=401, beneficiary=200),
+    row("GET", "/api/v1/registry/me/export", 404, anonymous=401, beneficiary=200),
 ]
 
 
@@ -90,8 +115,15 @@ def objects(people, org, almaty):
                                    name_key=full_name_key("Кусаинова", "Ляззат"), user=people["beneficiary"])
     household = Household.objects.create(owner=org, region=almaty)
     HouseholdMember.objects.create(household=household, person=person, relationship="head")
+    from qamqor.registry.models import Category, CategoryAssignment, Consent
+
+    consent = Consent.objects.create(person=person, purpose="sharing", given_by="person", given_on="2026-01-10",
+                                     source="paper")
+    assignment = CategoryAssignment.objects.create(category=Category.objects.get(code="pensioner"), person=person,
+                                                   evidence="document", evidence_reference="No. 1",
+                                                   valid_from="2026-01-01", verified_by=people["org_staff"])
     return {"org": org.pk, "pending": pending.pk, "task": task.pk, "volunteer": people["volunteer"].pk,
-            "person": person.pk, "household": household.pk}
+            "person": person.pk, "household": household.pk, "consent": consent.pk, "assignment": assignment.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)

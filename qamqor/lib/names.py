@@ -64,8 +64,9 @@ def name_key(text: str) -> str:
 
 
 def full_name_key(surname: str, given_name: str, patronymic: str = "") -> str:
-    """The key of a whole name, surname first: the form stored for search."""
-    return " ".join(part for part in (name_key(surname), name_key(given_name), name_key(patronymic)) if part)
+    """The key of a whole name, surname first: the form stored for search (at most the column's 320 characters,
+    which three names of 100 letters can pass once transliterated: "Жюя" gives "zhiuia")."""
+    return " ".join(part for part in (name_key(surname), name_key(given_name), name_key(patronymic)) if part)[:320]
 
 
 def query_terms(query: str) -> list[tuple[str, bool]]:
