@@ -45,10 +45,6 @@ def clean_person_data(data: dict, *, today: dt.date | None = None) -> dict:
     iin = "".join(ch for ch in (data.get("iin") or "") if not ch.isspace())
     data["iin"] = iin or None
     born = data.get("birth_date")
-    if born and born > today:
-        raise ServiceError(_("The birth date is in the future. Check the date."), field="birth_date")
-    if born and born.year < today.year - 125:
-        raise ServiceError(_("The birth date is more than 125 years ago. Check the date."), field="birth_date")
     if iin:
         try:
             facts = parse_iin(iin)
@@ -63,6 +59,12 @@ def clean_person_data(data: dict, *, today: dt.date | None = None) -> dict:
             raise ServiceError(_("The sex does not agree with the IIN (its 7th digit). Check both."), field="sex",
                                code="iin_sex_mismatch")
         data["birth_date"], data["sex"] = facts.birth_date, facts.sex
+    # After the IIN, which may have given the date: a typed date and one read from an IIN are checked alike.
+    born = data.get("birth_date")
+    if born and born > today:
+        raise ServiceError(_("The birth date is in the future. Check the date."), field="birth_date")
+    if born and born.year < today.year - 125:
+        raise ServiceError(_("The birth date is more than 125 years ago. Check the date."), field="birth_date")
     if data.get("disability_indefinite"):
         data["disability_review_on"] = None
     if data.get("disability") is None:
@@ -153,12 +155,16 @@ def consent_give(*, actor, person: Person, purpose: str, given_by: str, given_on
     if Consent.objects.filter(person=person, purpose=purpose, withdrawn_at__isnull=True).exists():
         raise ServiceError(_("This consent is already recorded. Withdraw it first to record it again."),
                            field="purpose", code="duplicate")
-    with transaction.atomic():
-        consent = Consent.objects.create(person=person, purpose=purpose, given_by=given_by,
-                                         representative_name=representative_name.strip(), given_on=given_on,
-                                         source=source, document_reference=document_reference.strip(),
-                                         recorded_by=actor)
-        audit_record(actor=actor, action="consent.give", obj=consent, after=snapshot(consent))
+    try:
+        with transaction.atomic():
+            consent = Consent.objects.create(person=person, purpose=purpose, given_by=given_by,
+                                             representative_name=representative_name.strip(), given_on=given_on,
+                                             source=source, document_reference=document_reference.strip(),
+                                             recorded_by=actor)
+            audit_record(actor=actor, action="consent.give", obj=consent, after=snapshot(consent))
+    except IntegrityError:  # recorded at the same moment by someone else (one active consent per purpose)
+        raise ServiceError(_("This consent is already recorded. Withdraw it first to record it again."),
+                           field="purpose", code="duplicate") from None
     return consent
 
 
@@ -227,11 +233,15 @@ def household_create(*, actor, head: Person, address: str = "") -> Household:
         raise PermissionDenied(_("Only staff of the organisation that registered this person may create their household."))
     if HouseholdMember.objects.filter(person=head, left_on__isnull=True).exists():
         raise ServiceError(_("This person already belongs to a household."), code="conflict")
-    with transaction.atomic():
-        household = Household.objects.create(owner_id=head.owner_id, region_id=head.region_id,
-                                             address=address or head.address, created_by=actor)
-        HouseholdMember.objects.create(household=household, person=head, relationship=HouseholdMember.Relationship.HEAD)
-        audit_record(actor=actor, action="household.create", obj=household, after=snapshot(household))
+    try:
+        with transaction.atomic():
+            household = Household.objects.create(owner_id=head.owner_id, region_id=head.region_id,
+                                                 address=address or head.address, created_by=actor)
+            HouseholdMember.objects.create(household=household, person=head,
+                                           relationship=HouseholdMember.Relationship.HEAD)
+            audit_record(actor=actor, action="household.create", obj=household, after=snapshot(household))
+    except IntegrityError:  # the person joined a household at the same moment
+        raise ServiceError(_("This person already belongs to a household."), code="conflict") from None
     return household
 
 

@@ -241,3 +241,10 @@ def test_on_postgresql_search_forgives_typos(client_for, people, org, almaty):
     client = client_for(people["org_staff"])
     register(client, org, almaty)
     assert results(client.get("/registry/", {"q": "Kusainva Lyazat"})) == ["Кусаинова Ляззат"]
+
+
+def test_an_iin_whose_birth_date_is_in_the_future_is_refused(client_for, people, org, almaty):
+    iin = iin_for(dt.date(2099, 1, 1), "M")
+    response = register(client_for(people["org_staff"]), org, almaty, iin=iin, birth_date="", sex="")
+    assert response.status_code == 400 and "in the future" in response.content.decode()
+    assert not Person.objects.exists()
