@@ -130,14 +130,17 @@ def import_upload(request):
             batch.close()
             _remember(request, batch.token)
             return redirect("registry:import_preview", token=batch.token)
-    lang = (get_language() or "kk")[:2]
+    return _render_upload(request, form, status=400 if form.errors else 200)
+
+
+def _render_upload(request, form, *, import_error=None, status=200):
     return render(request, "registry/import_upload.html", {
-        "form": form, "columns": importing.column_help(lang), "template_languages": _template_languages(),
-    }, status=400 if form.errors else 200)
-
-
-def _template_languages():
-    return [{"code": "kk", "name": "Қазақша"}, {"code": "ru", "name": "Русский"}, {"code": "en", "name": "English"}]
+        "form": form, "import_error": import_error, "columns": importing.column_help((get_language() or "kk")[:2]),
+        "regions": Region.objects.order_by("kato_code"),
+        "disabilities": DisabilityCategory.objects.filter(legacy=False),
+        "template_languages": [{"code": "kk", "name": "Қазақша"}, {"code": "ru", "name": "Русский"},
+                               {"code": "en", "name": "English"}],
+    }, status=status)
 
 
 def _render_preview(request, batch, form=None, status=200):
@@ -211,9 +214,7 @@ def _commit(request, batch, confirmed):
     except ServiceError as exc:
         # The registry changed after the check: the staged result is stale, so it goes, and the file is checked anew.
         form = ImportForm(owners=access.owners_for(request.user), initial={"owner": batch.owner_id})
-        return render(request, "registry/import_upload.html", {
-            "form": form, "import_error": exc.message, "columns": importing.column_help((get_language() or "kk")[:2]),
-            "template_languages": _template_languages()}, status=409)
+        return _render_upload(request, form, import_error=exc.message, status=409)
     finally:
         batch.delete()
     messages.success(request, ngettext("%(count)s person is imported.", "%(count)s persons are imported.", count)
@@ -234,6 +235,11 @@ def import_discard(request, token):
     return redirect("registry:import")
 
 
+def _cell(text):
+    """A spreadsheet must not run what a file or an organisation's name put in a cell (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @login_required
 @require_GET
 def import_problems_csv(request, token):
@@ -249,7 +255,7 @@ def import_problems_csv(request, token):
     try:
         for level, kind in (("error", _("Error")), ("warning", _("Warning"))):
             for p in batch.iter_problems(level):
-                writer.writerow([p.row, p.column, p.value, p.message, kind])
+                writer.writerow([p.row, _cell(p.column), _cell(p.value), _cell(p.message), kind])
     finally:
         batch.close()
     response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")

@@ -314,19 +314,25 @@ def _read_csv(file) -> Iterator[tuple[int, list]]:
 
 def _read_xlsx(file) -> Iterator[tuple[int, list]]:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    # What a damaged or foreign zip file raises in openpyxl (ElementTree's ParseError is a SyntaxError).
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError, SyntaxError)
+    message = _("This file is not a readable Excel workbook (.xlsx). Open it in Excel and save it again as .xlsx, or "
+                "upload a CSV file.")
     file.seek(0)
     try:
         book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
-        raise ImportFileError(_("This file is not a readable Excel workbook (.xlsx). Open it in Excel and save it "
-                                "again as .xlsx, or upload a CSV file.")) from None
+    except unreadable:
+        raise ImportFileError(message) from None
     try:
         if not book.worksheets:
             return
         # Only the first sheet holds persons; the template's second sheet explains the columns.
         for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
             yield number, list(cells)
+    except unreadable:
+        raise ImportFileError(message) from None
     finally:
         book.close()
 
@@ -600,8 +606,9 @@ class ImportBatch:
         CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
         CREATE TABLE rows (row_no INTEGER PRIMARY KEY, data TEXT, shown TEXT, iin TEXT, name_key TEXT, dkey TEXT,
                            birth TEXT, bad INTEGER NOT NULL DEFAULT 0, warned INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE problems (id INTEGER PRIMARY KEY, row_no INTEGER NOT NULL, field TEXT NOT NULL, col TEXT NOT NULL,
-                               value TEXT NOT NULL, message TEXT NOT NULL, level TEXT NOT NULL, extra TEXT);
+        CREATE TABLE problems (id INTEGER PRIMARY KEY, row_no INTEGER NOT NULL, pos INTEGER NOT NULL,
+                               field TEXT NOT NULL, col TEXT NOT NULL, value TEXT NOT NULL, message TEXT NOT NULL,
+                               level TEXT NOT NULL, extra TEXT);
     """
 
     def __init__(self, token: str, path: Path, db: sqlite3.Connection):
@@ -679,7 +686,7 @@ class ImportBatch:
     def iter_problems(self, level: str = "error", *, offset: int = 0, limit: int | None = None) -> Iterator[Problem]:
         cursor = self.db.execute(
             "SELECT row_no, field, col, value, message, level, extra FROM problems WHERE level = ? "
-            "ORDER BY row_no, id LIMIT ? OFFSET ?", (level, -1 if limit is None else limit, offset))
+            "ORDER BY row_no, pos, id LIMIT ? OFFSET ?", (level, -1 if limit is None else limit, offset))
         for row_no, field_, col, value, message, lvl, extra in cursor:
             yield Problem(row_no, field_, col, value, message, lvl, json.loads(extra) if extra else [])
 
@@ -700,8 +707,11 @@ class ImportBatch:
             shown = json.loads(self.db.execute("SELECT shown FROM rows WHERE row_no = ?", (row,)).fetchone()[0])
             name = " ".join(shown.get(k) or "" for k in ("surname", "given_name", "patronymic")).strip()
             value = ", ".join(v for v in (name, shown.get("birth_date") or "") if v)
-        self.db.execute("INSERT INTO problems (row_no, field, col, value, message, level, extra) VALUES (?,?,?,?,?,?,?)",
-                        (row, field_ or "", column, _as_text(value)[:200], str(message), level,
+        # Problems of a row are listed in the order of the file's columns.
+        pos = self.meta["positions"].get(field_, 10_000)
+        self.db.execute("INSERT INTO problems (row_no, pos, field, col, value, message, level, extra) "
+                        "VALUES (?,?,?,?,?,?,?,?)",
+                        (row, pos, field_ or "", column, _as_text(value)[:200], str(message), level,
                          json.dumps(extra) if extra else None))
         self.db.execute(f"UPDATE rows SET {'bad' if level == 'error' else 'warned'} = 1 WHERE row_no = ?", (row,))
 
@@ -767,6 +777,7 @@ def import_check(*, actor, owner, upload, filename: str | None = None, today: dt
                 positions, written = _map_headers(number, cells)
                 batch = ImportBatch._create({"user_id": actor.pk, "owner_id": owner.pk, "filename": filename[:200],
                                              "language": lang, "headers": written,
+                                             "positions": {code: index for index, code in positions.items()},
                                              "created": timezone.now().isoformat()})
                 continue
             total += 1
@@ -788,9 +799,11 @@ def import_check(*, actor, owner, upload, filename: str | None = None, today: dt
         batch.db.execute("CREATE INDEX rows_birth_name ON rows (birth, name_key)")
         _check_inside_file(batch)
         _check_against_registry(batch, actor)
+        batch.db.execute("CREATE INDEX problems_in_order ON problems (level, row_no, pos, id)")
         counts = batch.db.execute(
             "SELECT SUM(level = 'error'), COUNT(DISTINCT CASE WHEN level = 'error' THEN row_no END), "
-            "SUM(level = 'warning'), COUNT(DISTINCT CASE WHEN level = 'warning' THEN row_no END) FROM problems").fetchone()
+            "SUM(level = 'warning'), COUNT(DISTINCT CASE WHEN level = 'warning' THEN row_no END) "
+            "FROM problems").fetchone()
         batch.save_meta({"total_rows": total, "error_count": counts[0] or 0, "error_rows": counts[1] or 0,
                          "warning_count": counts[2] or 0, "warning_rows": counts[3] or 0,
                          "sha256": digest.hexdigest()})

@@ -16,6 +16,7 @@ urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household"),
     path("coordination/", views.coordination, name="coordination"),
     path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/find/", views.find_duplicates, name="find_duplicates"),
     path("duplicates/<int:pk>/", views.duplicate_detail, name="duplicate"),
     path("merges/<int:pk>/", views.merge_detail, name="merge"),
     path("merges/<int:pk>/undo/", views.merge_detail, name="merge_undo"),

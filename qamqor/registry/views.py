@@ -367,3 +367,23 @@ def merge_detail(request, pk):
             messages.success(request, _("The merge is undone: both records are as they were."))
             return redirect("registry:person", pk=record.kept_id)
     return render(request, "registry/merge.html", {"record": record})
+
+
+@login_required
+@require_POST
+def find_duplicates(request):
+    """Coordinators and platform admins start a linkage run over the records they see; they watch its progress."""
+    from qamqor.accounts.access import coordinator_region_ids
+    from qamqor.core import services as core_services
+
+    from .linkage_tasks import find_duplicates_task
+
+    if not access.can_review_duplicates(request.user):
+        raise PermissionDenied
+    regions = sorted(coordinator_region_ids(request.user))
+    region_id = None if access.is_platform_admin(request.user) else (regions[0] if regions else None)
+    progress = core_services.progress_start(kind="registry_linkage", label=_("Finding likely duplicates"),
+                                            owner=request.user)
+    result = find_duplicates_task.enqueue(progress.pk, region_id)
+    core_services.progress_update(progress.pk, task_result_id=str(result.id))
+    return redirect("core:task_progress", pk=progress.pk)

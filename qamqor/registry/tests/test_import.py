@@ -105,7 +105,8 @@ def test_a_valid_csv_in_mixed_scripts_imports_every_row_with_audit_rows(staff, p
     assert set(persons) == {"Кусаинова", "Иванов", "Nurlanov"}
     assert all(p.owner == org and p.created_by == people["org_staff"] for p in persons.values())
     kus = persons["Кусаинова"]
-    assert (kus.region.kato_code, kus.disability.code, kus.uses_wheelchair, kus.sex) == ("750000000", "group_2", True, "F")
+    assert (kus.region.kato_code, kus.disability.code, kus.uses_wheelchair, kus.sex) == (
+        "750000000", "group_2", True, "F")
     assert kus.address == "Абай даңғылы; 10"
     assert (persons["Иванов"].region.kato_code, persons["Иванов"].birth_date) == ("710000000", dt.date(1950, 3, 2))
     assert persons["Nurlanov"].birth_date == dt.date(2001, 12, 31)  # read from the IIN

@@ -115,3 +115,20 @@ def test_not_the_same_person_is_remembered(client_for, people, pair):
 
 def test_staff_of_another_organisation_cannot_open_the_queue(client_for, people, pair):
     assert client_for(people["volunteer"]).get("/registry/duplicates/").status_code == 403
+
+
+def test_a_coordinator_runs_the_linkage_engine_and_the_pairs_reach_the_queue(client_for, people, org, almaty):
+    from qamqor.core.models import TaskProgress
+
+    born = dt.date(1985, 7, 14)
+    iin = next(i for i in (make_iin(born, "F", s) for s in range(50)) if i)
+    a = person(org, almaty, "Кусаинова", "Ляззат", birth_date=born, iin=iin, sex="F", phone="+7 701 111 22 33")
+    b = person(org, almaty, "Kussainova", "Lyazzat", birth_date=born, sex="F", phone="+7 701 111 22 33")
+    for i in range(40):  # others, so that the model has something to tell apart
+        person(org, almaty, f"Иванов{i}", "Иван", birth_date=dt.date(1950 + i, 1 + i % 12, 1 + i % 28), sex="M")
+    response = client_for(people["coordinator"]).post("/registry/duplicates/find/")
+    assert response.status_code == 302 and response.url.startswith("/tasks/")
+    progress = TaskProgress.objects.get(kind="registry_linkage")
+    assert progress.status == "succeeded" and progress.percent == 100  # immediate backend in tests
+    pair = DuplicateCandidate.objects.get(left_id=min(a.pk, b.pk), right_id=max(a.pk, b.pk))
+    assert pair.probability >= 0.5 and pair.decision == "pending"
