@@ -59,7 +59,8 @@ class TokenIn(Input):
         if not storable:
             # Times past 9998 in UTC cannot be read back from the database.
             raise ValueError(_("Choose an expiry date before the year 9999."))
-        return value
+        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows.
+        return value.astimezone(dt.UTC)
 
 
 class TokenCreated(TokenOut):

@@ -511,3 +511,14 @@ def test_a_wrong_method_gets_the_json_error_shape(client, db):
     assert response.status_code == 405
     body = response.json()
     assert body["error"]["code"] == "method_not_allowed" and "GET" in body["error"]["message"]
+
+
+def test_an_expiry_with_any_valid_utc_offset_is_stored(client, people):
+    from qamqor.accounts.models import ApiToken
+    from qamqor.accounts.services import token_create
+
+    _token, raw = token_create(user=people["donor"], name="first")
+    response = client.post("/api/v1/tokens", {"name": "offset", "expires_at": "2031-03-24T19:20:36+16:32"},
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 201
+    assert ApiToken.objects.get(name="offset").expires_at.isoformat().startswith("2031-03-24T02:48:36")
