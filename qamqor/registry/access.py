@@ -71,3 +71,13 @@ def can_use_coordination_view(user) -> bool:
 
 def can_review_duplicates(user) -> bool:
     return is_platform_admin(user) or bool(coordinator_region_ids(user))
+
+
+def can_edit_household(user, household) -> bool:
+    """Staff of the organisation that registered the household (and platform admins) change it."""
+    return is_platform_admin(user) or household.owner_id in staff_organization_ids(user)
+
+
+def can_view_household(user, household, member_ids) -> bool:
+    """Those who may change it, and anyone who may see one of its current members."""
+    return can_edit_household(user, household) or visible_persons(user).filter(pk__in=list(member_ids)).exists()

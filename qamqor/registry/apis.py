@@ -501,14 +501,11 @@ def _can_edit(user, person):
 
 
 def _can_edit_household(user, household):
-    # The rule of the household page (views.household_detail).
-    return access.is_platform_admin(user) or household.owner_id in access.staff_organization_ids(user)
+    return access.can_edit_household(user, household)
 
 
 def _may_see_household(user, household, members):
-    # The rule of the household page (views._household): its organisation's staff, or anyone who sees a member.
-    return (_can_edit_household(user, household) or access.visible_persons(user)
-            .filter(pk__in=[m.person_id for m in members]).exists())
+    return access.can_view_household(user, household, [m.person_id for m in members])
 
 
 def _household(request, pk, purpose="view household"):

@@ -167,6 +167,11 @@ def coordination_lookup(*, iin: str) -> dict | None:
     today = timezone.localdate()
     categories = [a.category for a in _active_on(CategoryAssignment.objects.filter(person=person), today)
                   .select_related("category")]
+    household = current_household(person)
+    if household is not None:
+        # Household categories (targeted social assistance, ...) answer "is this family helped already?" too.
+        categories += [a.category for a in _active_on(CategoryAssignment.objects.filter(household=household), today)
+                       .select_related("category")]
     return {"exists": True, "shared": True, "person": person, "categories": categories,
             "disability": person.disability, "registered_by": person.owner}
 
@@ -192,6 +197,7 @@ def own_record_export(person: Person) -> dict:
                        for a in person.categories.select_related("category")],
         "consents": [{"purpose": c.purpose, "given_on": d(c.given_on), "given_by": c.given_by, "source": c.source,
                       "withdrawn_at": d(c.withdrawn_at)} for c in person.consents.all()],
+        "household": _own_household(person, d),
         "changes": [{"at": d(a.at), "action": a.action} for a in
                     AuditLog.objects.filter(object_type="registry.person", object_id=str(person.pk)).order_by("at")],
         "views": [{"at": d(a.at), "purpose": a.purpose, "by_organisation_staff": a.actor_id != person.user_id}
@@ -209,3 +215,14 @@ def duplicate_queue(user):
                                               left__in=visible, right__in=visible)
             .select_related("left", "right", "left__region", "right__region", "left__owner", "right__owner")
             .order_by("-probability", "pk"))
+
+
+def _own_household(person: Person, d) -> dict | None:
+    """The person's household in their export: who lives with them, and the income recorded for each."""
+    household = current_household(person)
+    if household is None:
+        return None
+    return {"address": household.address, "members": [
+        {"name": m.person.full_name, "relationship": m.relationship, "birth_date": d(m.person.birth_date),
+         "monthly_income": str(m.monthly_income), "in_full_time_study": m.in_full_time_study}
+        for m in household_members(household)]}

@@ -247,7 +247,7 @@ def household_create(*, actor, head: Person, address: str = "") -> Household:
 
 def household_add_member(*, actor, household: Household, person: Person, relationship: str,
                          in_full_time_study: bool = False, monthly_income=0) -> HouseholdMember:
-    if not (access.is_platform_admin(actor) or household.owner_id in access.staff_organization_ids(actor)):
+    if not access.can_edit_household(actor, household):
         raise PermissionDenied(_("Only staff of the organisation that registered this household may change it."))
     if not access.can_view_person(actor, person):
         raise PermissionDenied(_("You may add only persons whose records you can see."))
@@ -266,7 +266,7 @@ def household_add_member(*, actor, household: Household, person: Person, relatio
 
 def household_remove_member(*, actor, member: HouseholdMember) -> None:
     household = member.household
-    if not (access.is_platform_admin(actor) or household.owner_id in access.staff_organization_ids(actor)):
+    if not access.can_edit_household(actor, household):
         raise PermissionDenied(_("Only staff of the organisation that registered this household may change it."))
     with transaction.atomic():
         before = snapshot(member)

@@ -188,9 +188,7 @@ def _household(request, pk):
     if household is None:
         raise Http404(_("No such household."))
     members = list(selectors.household_members(household))
-    visible = access.visible_persons(request.user).filter(pk__in=[m.person_id for m in members]).exists()
-    if not (access.is_platform_admin(request.user) or household.owner_id in access.staff_organization_ids(request.user)
-            or visible):
+    if not access.can_view_household(request.user, household, [m.person_id for m in members]):
         raise Http404(_("No such household."))
     access_record_many(actor=request.user, subjects=[m.person for m in members], purpose="view household",
                        path=request.path)
@@ -214,7 +212,7 @@ def household_new(request, pk):
 @login_required
 def household_detail(request, pk):
     household, members = _household(request, pk)
-    can_edit = access.is_platform_admin(request.user) or household.owner_id in access.staff_organization_ids(request.user)
+    can_edit = access.can_edit_household(request.user, household)
     form = MemberForm(request.POST or None) if request.POST.get("action") == "add" else MemberForm()
     category_form = (CategoryForm(request.POST, applies_to="household") if request.POST.get("action") == "category"
                      else CategoryForm(applies_to="household", initial={"valid_from": timezone.localdate()}))

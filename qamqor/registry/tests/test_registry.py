@@ -248,3 +248,25 @@ def test_an_iin_whose_birth_date_is_in_the_future_is_refused(client_for, people,
     response = register(client_for(people["org_staff"]), org, almaty, iin=iin, birth_date="", sex="")
     assert response.status_code == 400 and "in the future" in response.content.decode()
     assert not Person.objects.exists()
+
+
+def test_coordination_shows_household_assistance_and_the_export_shows_the_household(client_for, make_user, people, org,
+                                                                                     other_org, almaty):
+    from qamqor.registry import services
+
+    iin = iin_for(dt.date(1985, 7, 14), "F")
+    staff = people["org_staff"]
+    register(client_for(staff), org, almaty, iin=iin)
+    person = Person.objects.get()
+    services.consent_give(actor=staff, person=person, purpose="sharing", given_by="person",
+                          given_on=dt.date(2026, 1, 10), source="paper")
+    household = services.household_create(actor=staff, head=person)
+    services.category_assign(actor=staff, household=household, category=Category.objects.get(code="tsa_recipient"),
+                             evidence="source_system", evidence_reference="E-government", valid_from=dt.date(2026, 1, 1))
+    outsider = client_for(make_user("outsider@test.kz", Role.ORG_STAFF, organization=other_org))
+    answer = outsider.get("/registry/coordination/", {"iin": iin}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Receives targeted social assistance" in answer
+    user = make_user("me@test.kz", Role.BENEFICIARY)
+    Person.objects.filter(pk=person.pk).update(user=user)
+    data = json.loads(client_for(user).get("/registry/me/export.json").content)
+    assert data["household"]["members"][0]["relationship"] == "head"
