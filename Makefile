@@ -40,6 +40,7 @@ bench: install-test
 
 messages: install
 	cd qamqor && QAMQOR_DEMO=true ../$(BIN)/qamqor makemessages -l kk -l ru -l en --no-obsolete --no-location --ignore=tests/*
+	msgen qamqor/locale/en/LC_MESSAGES/django.po -o qamqor/locale/en/LC_MESSAGES/django.po  # English is the source: msgstr = msgid
 	QAMQOR_DEMO=true $(BIN)/qamqor compilemessages --ignore=.venv
 
 clean:
