@@ -81,3 +81,13 @@ def can_edit_household(user, household) -> bool:
 def can_view_household(user, household, member_ids) -> bool:
     """Those who may change it, and anyone who may see one of its current members."""
     return can_edit_household(user, household) or visible_persons(user).filter(pk__in=list(member_ids)).exists()
+
+
+def can_edit_owned(user, record) -> bool:
+    """A person's or a household's categories are changed by staff of the owning organisation (or platform admins)."""
+    return is_platform_admin(user) or record.owner_id in staff_organization_ids(user)
+
+
+def can_open_duplicate_queue(user) -> bool:
+    """Coordinators and platform admins review across organisations; staff review their own organisation's records."""
+    return can_review_duplicates(user) or bool(staff_organization_ids(user))

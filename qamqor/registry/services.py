@@ -196,8 +196,7 @@ def category_assign(*, actor, category: Category, evidence: str, evidence_refere
         raise ServiceError(_("This category is for a person, not a household."), field="category")
     if category.applies_to == Category.AppliesTo.HOUSEHOLD and household is None:
         raise ServiceError(_("This category is for a household. Assign it on the household's page."), field="category")
-    owner_id = target.owner_id
-    if not (access.is_platform_admin(actor) or owner_id in access.staff_organization_ids(actor)):
+    if not access.can_edit_owned(actor, target):
         raise PermissionDenied(_("Only staff of the organisation that registered this record may assign categories."))
     if not evidence_reference.strip():
         raise ServiceError(_("Name the document or the source system that shows this."), field="evidence_reference")
@@ -213,7 +212,7 @@ def category_assign(*, actor, category: Category, evidence: str, evidence_refere
 
 def category_end(*, actor, assignment: CategoryAssignment) -> None:
     target = assignment.person or assignment.household
-    if not (access.is_platform_admin(actor) or target.owner_id in access.staff_organization_ids(actor)):
+    if not access.can_edit_owned(actor, target):
         raise PermissionDenied(_("Only staff of the organisation that registered this record may end a category."))
     with transaction.atomic():
         locked = CategoryAssignment.objects.select_for_update().get(pk=assignment.pk)

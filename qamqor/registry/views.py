@@ -296,7 +296,7 @@ def me_export(request):
 # Review of likely duplicates: merge (reversible) or mark as different people.
 
 def _reviewer(request):
-    if not (access.can_review_duplicates(request.user) or access.staff_organization_ids(request.user)):
+    if not access.can_open_duplicate_queue(request.user):
         raise PermissionDenied
 
 
