@@ -21,7 +21,7 @@ from ninja.schema import DjangoGetter
 from pydantic import BeforeValidator, Strict, StrictBool, StrictInt, field_validator, model_validator
 
 from qamqor.api.auth import AUTH
-from qamqor.api.errors import responses
+from qamqor.api.errors import ErrorBody, responses
 from qamqor.api.pagination import Pagination
 from qamqor.api.schemas import Input, RegionRef
 from qamqor.core.errors import PermissionDenied, ServiceError
@@ -228,6 +228,17 @@ class CandidateOut(Schema):
     birth_date: dt.date | None
     region: str | None
     registered_by: str
+
+
+class PossibleDuplicateBody(ErrorBody):
+    candidates: list[CandidateOut] = []
+
+
+class PossibleDuplicateError(Schema):
+    """409: `duplicate` (the IIN is registered) or `possible_duplicate` (same name and birth date), with the
+    likely duplicates in `candidates`."""
+
+    error: PossibleDuplicateBody
 
 
 class MemberOut(Schema):
@@ -617,7 +628,8 @@ def get_person(request, person_id: int = Path(..., ge=1, le=MAX_ID)):
     return _person(request, person_id, "view record")
 
 
-@router.post("/persons", response={201: PersonDetailOut, **responses(400, 401, 403, 409, 422)}, auth=AUTH,
+@router.post("/persons", response={201: PersonDetailOut, 409: PossibleDuplicateError, **responses(400, 401, 403, 422)},
+             auth=AUTH,
              summary="Register a person")
 def create_person(request, payload: PersonIn):
     """For staff of a verified organisation. A known IIN is refused (409 duplicate). A person who looks already

@@ -639,3 +639,15 @@ def test_staff_requests_on_real_records_are_answered_as_documented(case, records
             case.path_parameters[name] = ids[name]
     case.call_and_validate(headers={"Authorization": f"Bearer {raw}"},
                            excluded_checks=[schemathesis.checks.positive_data_acceptance])
+
+
+def test_the_openapi_document_declares_the_candidates_of_a_possible_duplicate(client):
+    document = client.get("/api/v1/openapi.json").json()
+    conflict = document["paths"]["/api/v1/registry/persons"]["post"]["responses"]["409"]
+    ref = conflict["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    body_ref = document["components"]["schemas"][ref]["properties"]["error"]["$ref"].rsplit("/", 1)[1]
+    body = document["components"]["schemas"][body_ref]["properties"]
+    assert {"code", "message", "fields", "candidates"} <= set(body)
+    candidate = body["candidates"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(document["components"]["schemas"][candidate]["properties"]) == {
+        "id", "full_name", "birth_date", "region", "registered_by"}
