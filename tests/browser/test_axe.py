@@ -33,6 +33,26 @@ def open_the_accessibility_panel(page):
     assert page.locator(".a11y-panel .a11y-form").is_visible()
 
 
+def _upload(page, rows):
+    """Send a CSV of persons through the import page, as a user picking a file would."""
+    header = "IIN,Surname,Given name,Birth date,Sex,Region"
+    text = "\r\n".join([header, *rows]) + "\r\n"
+    page.locator("#id_file").set_input_files(files=[{"name": "persons.csv", "mimeType": "text/csv",
+                                                     "buffer": text.encode("utf-8")}])
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+def upload_a_file_with_bad_rows(page):
+    _upload(page, [",Ахметова,Айгүл,01.02.1970,F,750000000", "123,Ахметов,,31.02.1971,M,750000000"])
+    assert page.locator("#problems").is_visible()
+
+
+def upload_a_file_with_a_likely_duplicate(page):
+    _upload(page, [",Ахметова,Айгүл,01.02.1970,F,750000000", ",Kussainova,Lyazzat,14.07.1985,F,750000000"])
+    assert page.locator("main form input[type=checkbox]").count() == 1
+
+
 @dataclass(frozen=True)
 class Visit:
     """How to reach a page: its path ({org} is the verified organisation's id), who is signed in, what data it shows."""
@@ -81,6 +101,10 @@ PAGES = {
     "registry-duplicates": Visit("/registry/duplicates/", Role.COORDINATOR, needs=("person",)),
     "registry-duplicate": Visit("/registry/duplicates/{candidate}/", Role.COORDINATOR, needs=("person",)),
     "registry-me": Visit("/registry/me/", Role.BENEFICIARY, needs=("person",)),
+    "registry-import": Visit("/registry/import/", Role.ORG_STAFF),
+    "registry-import-problems": Visit("/registry/import/", Role.ORG_STAFF, then=upload_a_file_with_bad_rows),
+    "registry-import-preview": Visit("/registry/import/", Role.ORG_STAFF, needs=("person",),
+                                     then=upload_a_file_with_a_likely_duplicate),
 }
 
 
