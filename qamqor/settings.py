@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "qamqor.accounts",
     "qamqor.organizations",
     "qamqor.registry",
+    "qamqor.aid",
+    "qamqor.transport",
     "qamqor.api",
 ]
 

@@ -1,0 +1,382 @@
+"""Compiled inner loops: exact route scheduling, best insertion, repair (greedy and regret-k), removal.
+
+Every function takes the problem as the tuple P = (n, e, l, d, q, loc, tm, cm, maxride, cap, maxdur, lock, locked)
+built by `pack`, and a solution as arrays: R[k, :lens[k]] is the node sequence of vehicle k (start depot first, end
+depot last), Bt[k, p] the earliest start of service at position p, Zt[k, p] the latest start at p that keeps the rest
+of the route within its time windows, ld[k, p] the load (seats, wheelchairs) on leaving position p.
+
+Schedule feasibility is exact. All constraints of a route are difference constraints between start times
+(B_j >= B_i + d_i + t_ij along the route, e_i <= B_i <= l_i, B_drop - B_pick - d_pick <= L_i,
+B_end - B_start <= T_k), so the route is feasible if and only if the least solution of the lower-bound constraints
+respects every upper bound l_i. `schedule` computes that least solution by Bellman-Ford style passes (a forward pass
+along the route, then raising pickups and the start where a ride or the duration is too long, and propagating);
+more than r + 1 rounds means a positive cycle, that is no schedule. It plays the role of Cordeau & Laporte's
+forward-time-slack scheduling but never declares a feasible route infeasible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import njit
+
+EPS = 1e-9
+INF = 1e30
+BIG = 1e6  # regret stand-in for a route where the request does not fit
+
+
+def pack(data, lock, locked):
+    """The kernel tuple for compiled problem `data` with per-vehicle frozen prefix lengths and locked requests."""
+    return (np.int64(data.n), data.e, data.l, data.d, data.q, data.loc, data.tm, data.cm, data.maxride, data.cap,
+            data.maxdur, lock, locked)
+
+
+@njit
+def schedule(seq, r, k, P, ppos, B):
+    """Least start times of route seq[:r] of vehicle k into B; False when no schedule meets every constraint."""
+    n, e, l, d = P[0], P[1], P[2], P[3]
+    loc, tm, maxride, maxdur = P[5], P[6], P[8], P[10]
+    prev = seq[0]
+    B[0] = e[prev]
+    for p in range(1, r):
+        v = seq[p]
+        t = B[p - 1] + d[prev] + tm[loc[prev], loc[v]]
+        if t < e[v]:
+            t = e[v]
+        if t > l[v] + EPS:
+            return False
+        B[p] = t
+        prev = v
+    for _ in range(r + 2):
+        first = r
+        for p in range(1, r - 1):
+            v = seq[p]
+            if v < n:
+                ppos[v] = p
+            elif v < 2 * n:
+                i = v - n
+                pp = ppos[i]
+                need = B[p] - d[i] - maxride[i]
+                if B[pp] < need - EPS:
+                    if need > l[i] + EPS:
+                        return False
+                    B[pp] = need
+                    if pp < first:
+                        first = pp
+        need = B[r - 1] - maxdur[k]
+        if B[0] < need - EPS:
+            if need > l[seq[0]] + EPS:
+                return False
+            B[0] = need
+            first = 0
+        if first == r:
+            return True
+        for p in range(first + 1, r):
+            prev = seq[p - 1]
+            v = seq[p]
+            t = B[p - 1] + d[prev] + tm[loc[prev], loc[v]]
+            if t > B[p]:
+                if t > l[v] + EPS:
+                    return False
+                B[p] = t
+    return False
+
+
+@njit
+def route_state(k, R, lens, Bt, Zt, ld, P, ppos):
+    """Recompute schedule, latest times and loads of route k; False if its schedule is infeasible."""
+    e, l, d, q, loc, tm = P[1], P[2], P[3], P[4], P[5], P[6]
+    r = lens[k]
+    seq = R[k]
+    ok = schedule(seq, r, k, P, ppos, Bt[k])
+    Zt[k, r - 1] = l[seq[r - 1]]
+    for p in range(r - 2, -1, -1):
+        v = seq[p]
+        z = Zt[k, p + 1] - d[v] - tm[loc[v], loc[seq[p + 1]]]
+        Zt[k, p] = z if z < l[v] else l[v]
+    ld[k, 0, 0] = 0
+    ld[k, 0, 1] = 0
+    for p in range(1, r):
+        v = seq[p]
+        ld[k, p, 0] = ld[k, p - 1, 0] + q[v, 0]
+        ld[k, p, 1] = ld[k, p - 1, 1] + q[v, 1]
+    return ok
+
+
+@njit
+def _build(seq, r, a, b, pnode, dnode, cand):
+    for x in range(a + 1):
+        cand[x] = seq[x]
+    cand[a + 1] = pnode
+    for x in range(a + 1, b + 1):
+        cand[x + 1] = seq[x]
+    cand[b + 2] = dnode
+    for x in range(b + 1, r):
+        cand[x + 2] = seq[x]
+
+
+@njit
+def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
+    """Cheapest feasible insertion of request i into route k: (cost increase, a, b), or (INF, -1, -1).
+
+    The pickup goes after position a and the drop-off after position b >= a of the current route.
+    """
+    n, e, l, d, q, loc, tm, cm = P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7]
+    cap, lock = P[9], P[11]
+    r = lens[k]
+    seq = R[k]
+    pn = i
+    dn = n + i
+    lp, ld_ = loc[pn], loc[dn]
+    best = INF
+    ba = -1
+    bb = -1
+    c0 = cap[k, 0]
+    c1 = cap[k, 1]
+    q0 = q[pn, 0]
+    q1 = q[pn, 1]
+    if q0 > c0 or q1 > c1:
+        return best, ba, bb
+    for a in range(lock[k] - 1, r - 1):
+        if ld[k, a, 0] + q0 > c0 or ld[k, a, 1] + q1 > c1:
+            continue
+        sa = seq[a]
+        sa1 = seq[a + 1]
+        la, la1 = loc[sa], loc[sa1]
+        tp = Bt[k, a] + d[sa] + tm[la, lp]
+        if tp < e[pn]:
+            tp = e[pn]
+        if tp > l[pn] + EPS:
+            continue
+        # drop-off right after the pickup
+        td = tp + d[pn] + tm[lp, ld_]
+        if td < e[dn]:
+            td = e[dn]
+        if td <= l[dn] + EPS and td + d[dn] + tm[ld_, la1] <= Zt[k, a + 1] + EPS:
+            delta = cm[la, lp] + cm[lp, ld_] + cm[ld_, la1] - cm[la, la1]
+            if delta < best:
+                _build(seq, r, a, a, pn, dn, cand)
+                if schedule(cand, r + 2, k, P, ppos, Bc):
+                    best, ba, bb = delta, a, a
+        if tp + d[pn] + tm[lp, la1] > Zt[k, a + 1] + EPS:
+            continue
+        dp = cm[la, lp] + cm[lp, la1] - cm[la, la1]
+        if dp >= best:
+            continue
+        for b in range(a + 1, r - 1):
+            if ld[k, b, 0] + q0 > c0 or ld[k, b, 1] + q1 > c1:
+                break
+            sb = seq[b]
+            sb1 = seq[b + 1]
+            lb, lb1 = loc[sb], loc[sb1]
+            tdr = Bt[k, b] + d[sb] + tm[lb, ld_]
+            if tdr > l[dn] + EPS:
+                break
+            if tdr < e[dn]:
+                tdr = e[dn]
+            if tdr + d[dn] + tm[ld_, lb1] > Zt[k, b + 1] + EPS:
+                continue
+            delta = dp + cm[lb, ld_] + cm[ld_, lb1] - cm[lb, lb1]
+            if delta >= best:
+                continue
+            _build(seq, r, a, b, pn, dn, cand)
+            if schedule(cand, r + 2, k, P, ppos, Bc):
+                best, ba, bb = delta, a, b
+    return best, ba, bb
+
+
+@njit
+def insert_at(i, k, a, b, R, lens, n):
+    """Put request i into route k: pickup after position a, drop-off after position b (of the route before)."""
+    r = lens[k]
+    row = R[k]
+    for x in range(r - 1, b, -1):
+        row[x + 2] = row[x]
+    row[b + 2] = n + i
+    for x in range(b, a, -1):
+        row[x + 1] = row[x]
+    row[a + 1] = i
+    lens[k] = r + 2
+
+
+@njit
+def repair(pending, npend, kreg, noise, seed, R, lens, Bt, Zt, ld, P):
+    """Insert pending[:npend] one at a time, greedy (kreg <= 1) or by largest regret-k; returns how many are left.
+
+    The requests that fit nowhere are moved to the front of `pending`. `noise` > 0 perturbs each insertion cost by
+    up to ±noise (Ropke & Pisinger's randomised insertion), using numba's generator seeded with `seed`.
+    """
+    np.random.seed(seed)
+    n = P[0]
+    K = lens.shape[0]
+    W = R.shape[1]
+    ppos = np.empty(max(n, 1), np.int64)
+    cand = np.empty(W + 2, np.int64)
+    Bc = np.empty(W + 2)
+    C = np.full((npend, K), INF)
+    A = np.zeros((npend, K), np.int64)
+    Bb = np.zeros((npend, K), np.int64)
+    for ii in range(npend):
+        for k in range(K):
+            c, a, b = best_insertion(pending[ii], k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc)
+            if c < INF and noise > 0.0:
+                c = max(0.0, c + noise * (2.0 * np.random.random() - 1.0))
+            C[ii, k] = c
+            A[ii, k] = a
+            Bb[ii, k] = b
+    active = np.ones(npend, np.bool_)
+    left = npend
+    small = np.empty(max(kreg, 1))
+    while left > 0:
+        pick = -1
+        pickk = -1
+        pickval = -INF
+        pickc = INF
+        for ii in range(npend):
+            if not active[ii]:
+                continue
+            if kreg <= 1:
+                cbest = INF
+                kb = -1
+                for k in range(K):
+                    if C[ii, k] < cbest:
+                        cbest = C[ii, k]
+                        kb = k
+                if kb < 0:
+                    continue
+                val = -cbest
+            else:
+                for h in range(kreg):
+                    small[h] = INF
+                kb = -1
+                for k in range(K):
+                    c = C[ii, k]
+                    if c < small[kreg - 1]:
+                        h = kreg - 1
+                        while h > 0 and small[h - 1] > c:
+                            small[h] = small[h - 1]
+                            h -= 1
+                        small[h] = c
+                        if h == 0:
+                            kb = k
+                if kb < 0:
+                    continue
+                cbest = small[0]
+                val = 0.0
+                for h in range(1, kreg):
+                    val += (small[h] if small[h] < BIG else BIG) - cbest
+            if val > pickval or (val == pickval and cbest < pickc):
+                pick, pickk, pickval, pickc = ii, kb, val, cbest
+        if pick < 0:
+            break
+        insert_at(pending[pick], pickk, A[pick, pickk], Bb[pick, pickk], R, lens, n)
+        route_state(pickk, R, lens, Bt, Zt, ld, P, ppos)
+        active[pick] = False
+        left -= 1
+        for ii in range(npend):
+            if active[ii]:
+                c, a, b = best_insertion(pending[ii], pickk, R, lens, Bt, Zt, ld, P, ppos, cand, Bc)
+                if c < INF and noise > 0.0:
+                    c = max(0.0, c + noise * (2.0 * np.random.random() - 1.0))
+                C[ii, pickk] = c
+                A[ii, pickk] = a
+                Bb[ii, pickk] = b
+    m = 0
+    for ii in range(npend):
+        if active[ii]:
+            pending[m] = pending[ii]
+            m += 1
+    return m
+
+
+@njit
+def remove_requests(mask, R, lens, Bt, Zt, ld, P):
+    """Take every unlocked request i with mask[i] out of its route; returns how many were removed."""
+    n, locked = P[0], P[12]
+    K = lens.shape[0]
+    ppos = np.empty(max(n, 1), np.int64)
+    backup = np.empty(R.shape[1], np.int64)
+    removed = 0
+    for k in range(K):
+        r = lens[k]
+        row = R[k]
+        m = 0
+        for p in range(r):
+            v = row[p]
+            backup[p] = v
+            if v < 2 * n:
+                i = v % n
+                if mask[i] and not locked[i]:
+                    continue
+            row[m] = v
+            m += 1
+        if m < r:
+            lens[k] = m
+            if not route_state(k, R, lens, Bt, Zt, ld, P, ppos):
+                # Without the triangle inequality a shorter route can be slower; keep the route as it was.
+                for p in range(r):
+                    row[p] = backup[p]
+                lens[k] = r
+                route_state(k, R, lens, Bt, Zt, ld, P, ppos)
+            else:
+                removed += (r - m) // 2
+    return removed
+
+
+@njit
+def route_costs(R, lens, P):
+    """Travel cost of each route (0 for a vehicle that does not leave its depot)."""
+    loc, cm = P[5], P[7]
+    K = lens.shape[0]
+    out = np.zeros(K)
+    for k in range(K):
+        r = lens[k]
+        if r <= 2:
+            continue
+        s = 0.0
+        for p in range(r - 1):
+            s += cm[loc[R[k, p]], loc[R[k, p + 1]]]
+        out[k] = s
+    return out
+
+
+@njit
+def removal_gains(R, lens, P):
+    """Cost saved by taking each routed, unlocked request out of its route (-1 for the others)."""
+    n, loc, cm, locked = P[0], P[5], P[7], P[12]
+    K = lens.shape[0]
+    gain = np.full(max(n, 1), -1.0)
+    pos = np.zeros(max(2 * n, 1), np.int64)
+    for k in range(K):
+        r = lens[k]
+        row = R[k]
+        for p in range(1, r - 1):
+            pos[row[p]] = p
+        for p in range(1, r - 1):
+            v = row[p]
+            if v >= n or locked[v]:
+                continue
+            pp = p
+            dp = pos[n + v]
+            a, b = loc[row[pp - 1]], loc[row[pp + 1]]
+            x, y = loc[v], loc[n + v]
+            if dp == pp + 1:
+                c = loc[row[dp + 1]]
+                gain[v] = cm[a, x] + cm[x, y] + cm[y, c] - cm[a, c]
+            else:
+                g = cm[a, x] + cm[x, b] - cm[a, b]
+                a2, b2 = loc[row[dp - 1]], loc[row[dp + 1]]
+                gain[v] = g + cm[a2, y] + cm[y, b2] - cm[a2, b2]
+    return gain
+
+
+@njit
+def all_states(R, lens, Bt, Zt, ld, P):
+    """Recompute every route's state; returns the index of the first infeasible route, or -1."""
+    n = P[0]
+    ppos = np.empty(max(n, 1), np.int64)
+    bad = -1
+    for k in range(lens.shape[0]):
+        if not route_state(k, R, lens, Bt, Zt, ld, P, ppos) and bad < 0:
+            bad = k
+    return bad

@@ -1,0 +1,151 @@
+"""The dial-a-ride problem as plain data, and its compiled form (numpy arrays) that the kernels work on.
+
+Internal node numbering of a compiled problem with n requests and K vehicles:
+pickup of request i = i, its drop-off = n + i, start depot of vehicle k = 2n + 2k, its end depot = 2n + 2k + 1.
+Times are minutes; a time window bounds the start of service at a stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable, Sequence
+
+import numpy as np
+
+NO_LIMIT = 1e9
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A place to visit: `location` indexes the travel matrices; `window` bounds the start of service."""
+
+    location: int
+    window: tuple[float, float] = (0.0, NO_LIMIT)
+    service: float = 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """One ride: pick up, carry, drop off. Loads count seats and wheelchair places separately."""
+
+    id: Hashable
+    pickup: Stop
+    dropoff: Stop
+    seats: int = 1
+    wheelchairs: int = 0
+    max_ride: float | None = None  # absolute limit in minutes; None: the problem's ride rule
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """A vehicle on a shift: leaves `start` no earlier than shift[0], is back at `end` by shift[1]."""
+
+    id: Hashable
+    start: int
+    end: int
+    shift: tuple[float, float] = (0.0, NO_LIMIT)
+    seats: int = 4
+    wheelchairs: int = 0
+    max_duration: float = NO_LIMIT
+
+
+@dataclass(frozen=True)
+class RideRule:
+    """Maximum ride time relative to the direct trip: max(factor × direct, direct + extra), capped at `cap`."""
+
+    factor: float = 2.0
+    extra: float = 30.0
+    cap: float = NO_LIMIT
+
+    def limit(self, direct: float) -> float:
+        return min(self.cap, max(self.factor * direct, direct + self.extra))
+
+
+@dataclass
+class Problem:
+    """Requests, vehicles and the travel matrices over the locations they refer to."""
+
+    requests: Sequence[Request]
+    vehicles: Sequence[Vehicle]
+    times: np.ndarray
+    costs: np.ndarray
+    ride_rule: RideRule = field(default_factory=RideRule)
+    unserved_penalty: float = 10_000.0
+    name: str = ""
+
+
+@dataclass
+class Fixed:
+    """A stop already started or finished: it keeps its place in its vehicle's route and its start time."""
+
+    request: Hashable
+    kind: str  # "pickup" or "dropoff"
+    start: float
+
+
+@dataclass
+class Plan:
+    """A (partial) plan: for each vehicle id, its stops in order as (request id, "pickup" | "dropoff")."""
+
+    routes: dict
+    fixed: list[Fixed] = field(default_factory=list)
+
+
+class Data:
+    """A problem compiled into arrays for the kernels (see the module docstring for node numbers)."""
+
+    def __init__(self, problem: Problem, fixed: Sequence[Fixed] = ()):
+        reqs, vehs = list(problem.requests), list(problem.vehicles)
+        n, K = len(reqs), len(vehs)
+        N = 2 * n + 2 * K
+        self.problem, self.n, self.K, self.N = problem, n, K, N
+        self.request_index = {r.id: i for i, r in enumerate(reqs)}
+        if len(self.request_index) != n:
+            raise ValueError("Request ids must be unique.")
+        self.vehicle_index = {v.id: k for k, v in enumerate(vehs)}
+        if len(self.vehicle_index) != K:
+            raise ValueError("Vehicle ids must be unique.")
+        self.tm = np.ascontiguousarray(problem.times, dtype=np.float64)
+        self.cm = self.tm if problem.costs is problem.times else np.ascontiguousarray(problem.costs, dtype=np.float64)
+        loc = np.zeros(N, np.int64)
+        e = np.zeros(N)
+        l = np.full(N, NO_LIMIT)
+        d = np.zeros(N)
+        q = np.zeros((N, 2), np.int64)
+        maxride = np.zeros(max(n, 1))
+        for i, r in enumerate(reqs):
+            for node, stop, sign in ((i, r.pickup, 1), (n + i, r.dropoff, -1)):
+                loc[node] = stop.location
+                e[node], l[node] = stop.window
+                d[node] = stop.service
+                q[node] = (sign * r.seats, sign * r.wheelchairs)
+            direct = self.tm[r.pickup.location, r.dropoff.location]
+            maxride[i] = r.max_ride if r.max_ride is not None else problem.ride_rule.limit(direct)
+        cap = np.zeros((max(K, 1), 2), np.int64)
+        maxdur = np.full(max(K, 1), NO_LIMIT)
+        for k, v in enumerate(vehs):
+            s, t = 2 * n + 2 * k, 2 * n + 2 * k + 1
+            loc[s], loc[t] = v.start, v.end
+            e[s], l[s] = v.shift
+            e[t], l[t] = v.shift
+            cap[k] = (v.seats, v.wheelchairs)
+            maxdur[k] = v.max_duration
+        for f in fixed:
+            i = self.request_index[f.request]
+            node = i if f.kind == "pickup" else n + i
+            e[node] = l[node] = f.start
+        self.loc, self.e, self.l, self.d, self.q = loc, e, l, d, q
+        self.maxride, self.cap, self.maxdur = maxride, cap, maxdur
+        self.penalty = float(problem.unserved_penalty)
+
+    def node_of(self, request_id, kind: str) -> int:
+        i = self.request_index[request_id]
+        return i if kind == "pickup" else self.n + i
+
+    def describe(self, node: int) -> tuple:
+        """(request id, kind) of a request node, or (vehicle id, "start" | "end") of a depot node."""
+        n = self.n
+        if node < 2 * n:
+            return self.problem.requests[node % n].id, ("pickup" if node < n else "dropoff")
+        k, end = divmod(node - 2 * n, 2)
+        return self.problem.vehicles[k].id, ("end" if end else "start")

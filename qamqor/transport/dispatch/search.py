@@ -1,0 +1,375 @@
+"""Adaptive large-neighbourhood search (Ropke & Pisinger 2006) for the dial-a-ride problem.
+
+Construction by regret insertion, then each iteration removes q requests (random, worst or Shaw-related), puts
+them back (greedy or regret-2/3, with or without noise), and accepts the result by simulated annealing; operator
+weights adapt to their success. Every insertion is checked by the exact schedule test of `kernels.schedule`.
+Runs are reproducible from the seed when stopped by an iteration count; `solve` runs one independent search per
+worker process (seed, seed+1, ...) and keeps the best.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kernels as kx
+from .model import Data, Plan, Problem
+
+SEGMENT = 100  # iterations between operator weight updates
+REACTION = 0.1
+SCORES = (33.0, 9.0, 13.0)  # new best, better than current, accepted worse (Ropke & Pisinger)
+INSERTIONS = ((1, False), (2, False), (3, False), (1, True), (2, True), (3, True))
+REMOVALS = ("random", "worst", "shaw")
+
+
+@dataclass
+class Solution:
+    """A plan: for vehicle k, routes[k] are its compiled nodes (depots included) and starts[k] their start times."""
+
+    data: Data
+    routes: list
+    starts: list
+    cost: float
+    unserved: dict = field(default_factory=dict)  # request id -> reason
+    iterations: int = 0
+    seconds: float = 0.0
+    seed: int = 0
+
+    @property
+    def objective(self) -> float:
+        return self.cost + self.data.penalty * len(self.unserved)
+
+    def plan(self) -> Plan:
+        """The solution as a Plan of request stops (for warm starts)."""
+        routes = {}
+        for k, nodes in enumerate(self.routes):
+            vid = self.data.problem.vehicles[k].id
+            routes[vid] = [self.data.describe(int(v)) for v in nodes[1:-1]]
+        return Plan(routes=routes)
+
+
+class State:
+    """Routes as arrays plus the per-position schedule, latest times and loads, and the unassigned requests."""
+
+    def __init__(self, R, lens, Bt, Zt, ld, unassigned):
+        self.R, self.lens, self.Bt, self.Zt, self.ld, self.unassigned = R, lens, Bt, Zt, ld, unassigned
+
+    @classmethod
+    def empty(cls, data: Data, lock):
+        K, width = data.K, 2 * data.n + 2
+        R = np.zeros((K, width + 2), np.int64)
+        lens = np.full(K, 2, np.int64)
+        for k in range(K):
+            R[k, 0], R[k, 1] = 2 * data.n + 2 * k, 2 * data.n + 2 * k + 1
+        return cls(R, lens, np.zeros(R.shape), np.zeros(R.shape), np.zeros(R.shape + (2,), np.int64),
+                   np.arange(data.n, dtype=np.int64))
+
+    def copy(self):
+        return State(self.R.copy(), self.lens.copy(), self.Bt.copy(), self.Zt.copy(), self.ld.copy(),
+                     self.unassigned.copy())
+
+    def cost(self, P) -> float:
+        return float(kx.route_costs(self.R, self.lens, P).sum())
+
+
+def _compile(problem: Problem, plan: Plan | None):
+    """Data with fixed stops pinned, the frozen prefix length of each route, locked requests, and the start routes."""
+    fixed = list(plan.fixed) if plan else []
+    data = Data(problem, fixed)
+    lock = np.ones(data.K, np.int64)
+    locked = np.zeros(max(data.n, 1), np.bool_)
+    start_routes = [[] for _ in range(data.K)]
+    fixed_nodes = {data.node_of(f.request, f.kind) for f in fixed}
+    for i in {data.request_index[f.request] for f in fixed}:
+        locked[i] = True
+    if plan:
+        seen = set()
+        for vid, stops in plan.routes.items():
+            if vid not in data.vehicle_index:
+                raise ValueError(f"The plan names vehicle {vid!r}, which is not in the problem.")
+            k = data.vehicle_index[vid]
+            nodes = [data.node_of(rid, kind) for rid, kind in stops]
+            if seen & set(nodes) or len(set(nodes)) != len(nodes):
+                raise ValueError("The plan visits a stop twice.")
+            seen |= set(nodes)
+            flags = [v in fixed_nodes for v in nodes]
+            prefix = 0
+            while prefix < len(flags) and flags[prefix]:
+                prefix += 1
+            if any(flags[prefix:]):
+                raise ValueError(f"The fixed stops of vehicle {vid!r} must come first in its route.")
+            lock[k] = 1 + prefix
+            start_routes[k] = nodes
+        if fixed_nodes - seen:
+            raise ValueError("Every fixed stop must be in the plan's routes.")
+    return data, lock, locked, start_routes
+
+
+def _start_state(data, P, lock, locked, start_routes):
+    """The given routes as a State (unlocked requests of an infeasible route are set aside), the rest unassigned."""
+    st = State.empty(data, lock)
+    n = data.n
+    routed = np.zeros(max(n, 1), np.bool_)
+    ppos = np.empty(max(n, 1), np.int64)
+    for k, nodes in enumerate(start_routes):
+        if not nodes:
+            continue
+        reqs = {v % n for v in nodes}
+        pairs_ok = all((i in reqs) and (n + i in nodes) and nodes.index(i) < nodes.index(n + i) for i in reqs)
+        if not pairs_ok:
+            raise ValueError(f"Vehicle {data.problem.vehicles[k].id!r}: every request needs its pickup before its "
+                             f"drop-off on the same vehicle.")
+        row = [2 * n + 2 * k, *nodes, 2 * n + 2 * k + 1]
+        st.R[k, :len(row)] = row
+        st.lens[k] = len(row)
+        if not kx.route_state(k, st.R, st.lens, st.Bt, st.Zt, st.ld, P, ppos):
+            keep = [v for v in nodes if locked[v % n]]
+            row = [2 * n + 2 * k, *keep, 2 * n + 2 * k + 1]
+            st.R[k, :len(row)] = row
+            st.lens[k] = len(row)
+            lock[k] = len(row) - 1
+            if not kx.route_state(k, st.R, st.lens, st.Bt, st.Zt, st.ld, P, ppos):
+                raise ValueError(f"The fixed stops of vehicle {data.problem.vehicles[k].id!r} cannot be scheduled.")
+            nodes = keep
+        for v in nodes:
+            routed[v % n] = True
+    kx.all_states(st.R, st.lens, st.Bt, st.Zt, st.ld, P)
+    st.unassigned = np.flatnonzero(~routed[:n]).astype(np.int64)
+    return st
+
+
+def _repair(st, pending, kreg, noise, seed, P):
+    pend = np.ascontiguousarray(pending, dtype=np.int64)
+    left = kx.repair(pend, len(pend), kreg, noise, seed, st.R, st.lens, st.Bt, st.Zt, st.ld, P)
+    st.unassigned = np.sort(pend[:left])
+
+
+def _routed_info(st, n):
+    """Route of each request (-1 if unrouted) and start time of each request node."""
+    where = np.full(n, -1, np.int64)
+    times = np.zeros(2 * n)
+    for k in range(st.lens.shape[0]):
+        r = st.lens[k]
+        nodes = st.R[k, 1:r - 1]
+        times[nodes] = st.Bt[k, 1:r - 1]
+        where[nodes[nodes < n]] = k
+    return where, times
+
+
+def _choose_removal(name, st, q, rng, data, P, locked, scale):
+    n = data.n
+    where, times = _routed_info(st, n)
+    candidates = np.flatnonzero((where >= 0) & ~locked[:n])
+    if len(candidates) == 0:
+        return candidates
+    q = min(q, len(candidates))
+    if name == "random":
+        return rng.choice(candidates, size=q, replace=False)
+    if name == "worst":
+        gains = kx.removal_gains(st.R, st.lens, P)[candidates]
+        order = list(candidates[np.argsort(-gains, kind="stable")])
+        chosen = []
+        while len(chosen) < q:
+            idx = int(len(order) * rng.random() ** 3)
+            chosen.append(order.pop(idx))
+        return np.array(chosen, np.int64)
+    # Shaw: relatedness by distance, time and load to a request already chosen.
+    loc, cm = data.loc, data.cm
+    pick_loc, drop_loc = loc[candidates], loc[n + candidates]
+    tp, td = times[candidates], times[n + candidates]
+    load = data.q[candidates].sum(axis=1)
+    first = int(rng.integers(len(candidates)))
+    chosen = [first]
+    remaining = np.ones(len(candidates), bool)
+    remaining[first] = False
+    while len(chosen) < q:
+        ref = chosen[int(rng.integers(len(chosen)))]
+        rest = np.flatnonzero(remaining)
+        rel = (9.0 * (cm[pick_loc[ref], pick_loc[rest]] + cm[drop_loc[ref], drop_loc[rest]]) / scale[0]
+               + 3.0 * (np.abs(tp[ref] - tp[rest]) + np.abs(td[ref] - td[rest])) / scale[1]
+               + 2.0 * np.abs(load[ref] - load[rest]) / scale[2])
+        order = rest[np.argsort(rel, kind="stable")]
+        idx = order[int(len(order) * rng.random() ** 6)]
+        chosen.append(int(idx))
+        remaining[idx] = False
+    return candidates[np.array(chosen)]
+
+
+def _roulette(weights, rng):
+    return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
+
+
+def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterations: int | None = None,
+           warm_start: Plan | None = None, deadline: float | None = None):
+    """One ALNS run; returns (State of the best solution, iterations, data, lock)."""
+    started = time.monotonic()
+    deadline = deadline if deadline is not None else started + time_limit
+    data, lock, locked, start_routes = _compile(problem, warm_start)
+    P = kx.pack(data, lock, locked)
+    rng = np.random.default_rng(seed)
+    n = data.n
+    st = _start_state(data, P, lock, locked, start_routes)
+    best = st.copy()
+    best_f = best.cost(P) + data.penalty * len(best.unassigned)
+    if n == 0:
+        return best, 0, data
+    _repair(st, st.unassigned, 2, 0.0, int(rng.integers(2**31)), P)
+    f = st.cost(P) + data.penalty * len(st.unassigned)
+    if f < best_f - 1e-9:
+        best, best_f = st.copy(), f
+    cur, cur_f = st, f
+    maxc = float(data.cm.max()) if data.cm.size else 1.0
+    span = float(np.ptp(np.concatenate([data.e[:2 * n], np.minimum(data.l[:2 * n], data.e.max() + 1)]))) or 1.0
+    scale = (maxc or 1.0, span, float(max(1, data.q[:n].sum(axis=1).max() - data.q[:n].sum(axis=1).min())))
+    t0 = 0.05 * max(cur.cost(P), 1.0) / math.log(2)
+    t_end_ratio = 0.002
+    routable = int((~locked[:n]).sum())
+    q_max = max(1, min(40, int(0.35 * routable)))
+    q_min = min(q_max, 2 if routable < 20 else 4)
+    w_rem, w_ins = np.ones(len(REMOVALS)), np.ones(len(INSERTIONS))
+    s_rem, s_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
+    c_rem, c_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
+    it = 0
+    while True:
+        if iterations is not None:
+            if it >= iterations:
+                break
+            progress = it / max(iterations, 1)
+        else:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            progress = (now - started) / max(deadline - started, 1e-9)
+        it += 1
+        temp = t0 * t_end_ratio ** progress
+        cand = cur.copy()
+        q = int(rng.integers(q_min, q_max + 1))
+        ri, ii = _roulette(w_rem, rng), _roulette(w_ins, rng)
+        removed = _choose_removal(REMOVALS[ri], cand, q, rng, data, P, locked, scale)
+        mask = np.zeros(max(n, 1), np.bool_)
+        mask[removed] = True
+        kx.remove_requests(mask, cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
+        kreg, noisy = INSERTIONS[ii]
+        pending = np.concatenate([removed.astype(np.int64), cand.unassigned])
+        _repair(cand, pending, kreg, 0.025 * maxc if noisy else 0.0, int(rng.integers(2**31)), P)
+        f = cand.cost(P) + data.penalty * len(cand.unassigned)
+        score = 0.0
+        if f < best_f - 1e-9:
+            best, best_f = cand.copy(), f
+            score = SCORES[0]
+        if f < cur_f - 1e-9:
+            cur, cur_f = cand, f
+            score = max(score, SCORES[1])
+        elif f > cur_f + 1e-9 and rng.random() < math.exp(-(f - cur_f) / max(temp, 1e-12)):
+            cur, cur_f = cand, f
+            score = max(score, SCORES[2])
+        s_rem[ri] += score
+        s_ins[ii] += score
+        c_rem[ri] += 1
+        c_ins[ii] += 1
+        if it % SEGMENT == 0:
+            for w, s, c in ((w_rem, s_rem, c_rem), (w_ins, s_ins, c_ins)):
+                used = c > 0
+                w[used] = w[used] * (1 - REACTION) + REACTION * s[used] / c[used]
+                w[:] = np.maximum(w, 0.05)
+                s[:] = 0
+                c[:] = 0
+    return best, it, data
+
+
+def _reason(data: Data, i: int) -> str:
+    """Why request i could not be served, in a sentence for the dispatcher."""
+    n, K = data.n, data.K
+    if K == 0:
+        return "There is no vehicle on shift."
+    q = data.q[i]
+    if not ((data.cap[:K, 0] >= q[0]) & (data.cap[:K, 1] >= q[1])).any():
+        return "No vehicle has enough seats and wheelchair places for this request."
+    p, dr = i, n + i
+    direct = data.tm[data.loc[p], data.loc[dr]]
+    if direct > data.maxride[i] + 1e-9:
+        return "The maximum ride time is shorter than the direct trip."
+    if max(data.e[p], 0.0) + data.d[p] + direct > data.l[dr] + 1e-9:
+        return "The drop-off time window cannot be met even with a direct trip from the pickup window."
+    lock = np.ones(K, np.int64)
+    P = kx.pack(data, lock, np.zeros(max(n, 1), np.bool_))
+    ppos = np.empty(max(n, 1), np.int64)
+    B = np.zeros(4)
+    for k in range(K):
+        if data.cap[k, 0] < q[0] or data.cap[k, 1] < q[1]:
+            continue
+        seq = np.array([2 * n + 2 * k, p, dr, 2 * n + 2 * k + 1], np.int64)
+        if kx.schedule(seq, 4, k, P, ppos, B):
+            return "Every vehicle that could take it is already busy at these times."
+    return "No vehicle's shift or maximum route duration can cover this ride."
+
+
+def _solution(data: Data, st: State, iterations: int, seconds: float, seed: int) -> Solution:
+    P = kx.pack(data, np.ones(data.K, np.int64), np.zeros(max(data.n, 1), np.bool_))
+    routes = [st.R[k, :st.lens[k]].copy() for k in range(data.K)]
+    starts = [st.Bt[k, :st.lens[k]].copy() for k in range(data.K)]
+    unserved = {data.problem.requests[int(i)].id: _reason(data, int(i)) for i in st.unassigned}
+    return Solution(data=data, routes=routes, starts=starts, cost=st.cost(P), unserved=unserved,
+                    iterations=iterations, seconds=seconds, seed=seed)
+
+
+def _worker(conn, problem, seed, time_limit, iterations, warm_start, deadline):
+    try:
+        st, it, _ = search(problem, seed=seed, time_limit=time_limit, iterations=iterations, warm_start=warm_start,
+                           deadline=deadline)
+        conn.send(("ok", (st.R, st.lens, st.Bt, st.unassigned, it)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", repr(exc)))
+    finally:
+        conn.close()
+
+
+def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, workers: int | None = None,
+          iterations: int | None = None, warm_start: Plan | None = None) -> Solution:
+    """Plan `problem`: ALNS with `workers` independent seeded searches (default: one per core, at most 2)."""
+    started = time.monotonic()
+    deadline = started + time_limit
+    workers = workers or min(2, os.cpu_count() or 1)
+    data, lock, locked, start_routes = _compile(problem, warm_start)
+    P = kx.pack(data, lock, locked)
+    results = []
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("fork")
+        pipes = []
+        for w in range(1, workers):
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(child, problem, seed + w, time_limit, iterations, warm_start,
+                                                     deadline), daemon=True)
+            proc.start()
+            child.close()
+            pipes.append((parent, proc, seed + w))
+        st, it, _ = search(problem, seed=seed, time_limit=time_limit, iterations=iterations, warm_start=warm_start,
+                           deadline=deadline)
+        results.append((st, it, seed))
+        for parent, proc, s in pipes:
+            try:
+                status, payload = parent.recv()
+            except EOFError:
+                status, payload = "error", "worker ended without a result"
+            proc.join()
+            if status == "ok":
+                R, lens, Bt, unassigned, it2 = payload
+                w_state = State(R, lens, Bt, np.zeros_like(Bt), np.zeros(Bt.shape + (2,), np.int64), unassigned)
+                results.append((w_state, it2, s))
+    else:
+        st, it, _ = search(problem, seed=seed, time_limit=time_limit, iterations=iterations, warm_start=warm_start,
+                           deadline=deadline)
+        results.append((st, it, seed))
+
+    def objective(item):
+        state = item[0]
+        return state.cost(P) + data.penalty * len(state.unassigned)
+
+    best = min(results, key=lambda item: (round(objective(item), 9), item[2]))
+    total_it = sum(item[1] for item in results)
+    return _solution(data, best[0], total_it, time.monotonic() - started, best[2])
