@@ -271,3 +271,18 @@ class DuplicateCandidate(models.Model):
             models.UniqueConstraint(fields=["left", "right"], name="duplicate_pair_once"),
             models.CheckConstraint(condition=Q(left__lt=models.F("right")), name="duplicate_pair_ordered"),
         ]
+
+
+class NameWord(models.Model):
+    """Every word of every folded name in the registry (the search vocabulary). Name search first finds the words
+    that look like what was typed, then the persons whose names hold them. On PostgreSQL a trigger on
+    registry_person keeps it complete, whatever writes the person (the ORM, COPY, SQL); words no name uses any
+    more stay and match nobody."""
+
+    word = models.TextField(primary_key=True)
+
+    class Meta:
+        db_table = "registry_nameword"
+
+    def __str__(self):
+        return self.word

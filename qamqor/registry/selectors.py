@@ -7,15 +7,19 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import Overlap
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Func, Prefetch, Q, TextField, Value
+from django.db.models.functions import Cast, Concat, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from qamqor.core.models import SubsistenceMinimum
 from qamqor.lib.names import query_terms
 
 from . import access
-from .models import Category, CategoryAssignment, Consent, Household, HouseholdMember, Person
+from .models import Category, CategoryAssignment, Consent, Household, HouseholdMember, NameWord, Person
 
 IIN_QUERY = re.compile(r"^\s*\d{12}\s*$")
 
@@ -24,12 +28,46 @@ def _active_on(qs, day):
     return qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day, ended_at__isnull=True)
 
 
+# A typed word matches a name word that is the same, that begins with it (4 letters or more), or whose trigram
+# similarity to it is at least this (a letter dropped or doubled, another transliteration not folded by the key).
+WORD_SIMILARITY = 0.5
+# The most name words one typed word may stand for; the closest are kept.
+MAX_MATCHING_WORDS = 400
+
+
+def matching_words(key: str) -> list[str]:
+    """The vocabulary words (NameWord, PostgreSQL) a typed word may mean, closest first."""
+    from django.contrib.postgres.search import TrigramSimilarity
+
+    if len(key) < 3:
+        return list(NameWord.objects.filter(word=key).values_list("word", flat=True))
+    near = Q(word__trigram_similar=key, similarity__gte=WORD_SIMILARITY)
+    if len(key) >= 4:
+        near |= Q(word__startswith=key)
+    return list(NameWord.objects.annotate(similarity=TrigramSimilarity("word", key)).filter(near)
+                .order_by("-similarity", "word").values_list("word", flat=True)[:MAX_MATCHING_WORDS])
+
+
+def _name_words():
+    # The same expression as the GIN index person_name_words (migration 0003), so that the index serves it.
+    return Func(Cast("name_key", TextField()), Value(" "), function="string_to_array",
+                output_field=ArrayField(TextField()))
+
+
+def _has_word_starting(key):
+    # Not a LIKE: the planner would scan an index for every name with that letter instead of filtering the few
+    # rows the other words found.
+    return GreaterThan(StrIndex(Concat(Value(" "), "name_key", output_field=TextField()), Value(f" {key}")), 0)
+
+
 def person_search(*, user, query: str = "", birth_year: int | None = None, region=None, category: Category | None = None):
     """Records this user may see matching an IIN (exact) or a name in any script and spelling.
 
-    On PostgreSQL every name word is matched by trigram word similarity against the folded name (GIN index
-    person_name_key_trgm), so typos are forgiven too; on SQLite each word must appear in the folded name.
-    An initial ("L.") matches the start of a name word.
+    Names are compared on their folded keys (qamqor.lib.names), so Cyrillic and Latin spellings meet. On PostgreSQL
+    each typed word stands for the name words like it (matching_words: the same, beginning with it, or near by
+    trigram similarity, so typos are forgiven), and the persons are found through the GIN index on their name
+    words, closest spellings first; on SQLite each typed word must appear in the folded name. An initial ("L.")
+    matches the start of a name word.
     """
     qs = access.visible_persons(user).select_related("region", "owner", "disability")
     query = (query or "").strip()
@@ -40,9 +78,12 @@ def person_search(*, user, query: str = "", birth_year: int | None = None, regio
         terms = query_terms(query)
         for key, initial in terms:
             if initial:
-                qs = qs.filter(Q(name_key__startswith=key) | Q(name_key__contains=f" {key}"))
-            elif connection.vendor == "postgresql" and len(key) >= 4:
-                qs = qs.filter(name_key__trigram_word_similar=key)
+                qs = qs.filter(_has_word_starting(key))
+            elif connection.vendor == "postgresql":
+                words = matching_words(key)
+                if not words:
+                    return qs.none()
+                qs = qs.filter(Overlap(_name_words(), Value(words, output_field=ArrayField(TextField()))))
                 ranked.append(key)
             else:
                 qs = qs.filter(name_key__contains=key)

@@ -243,6 +243,38 @@ def test_on_postgresql_search_forgives_typos(client_for, people, org, almaty):
     assert results(client.get("/registry/", {"q": "Kusainva Lyazat"})) == ["Кусаинова Ляззат"]
 
 
+@pytest.mark.postgres
+def test_on_postgresql_a_name_is_found_by_its_beginning_and_whole_names_come_first(client_for, people, org, almaty):
+    client = client_for(people["org_staff"])
+    register(client, org, almaty)
+    register(client, org, almaty, surname="Кусаинбекова", iin="", birth_date="1990-01-01", sex="F")
+    register(client, org, almaty, surname="Бекова", iin="", birth_date="1991-01-01", sex="F")
+
+    assert results(client.get("/registry/", {"q": "Kusain"})) == ["Кусаинбекова Ляззат", "Кусаинова Ляззат"]
+    # A typed word is a whole name or its beginning: "bekova" does not find the middle of "Кусаинбекова".
+    assert results(client.get("/registry/", {"q": "Bekova L."})) == ["Бекова Ляззат"]
+    # The closest spelling first: the exact surname before the one a letter longer.
+    assert results(client.get("/registry/", {"q": "Кусаинова Ляззат"}))[0] == "Кусаинова Ляззат"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_persons_written_by_sql_are_found_too(org, almaty, client_for, people):
+    """The search vocabulary is kept by a trigger, so rows loaded by COPY or SQL (a migration, a bulk load) are
+    found as those saved through the pages are."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registry_person (owner_id, surname, given_name, patronymic, name_key, sex, citizenship, phone, "
+            "email, region_id, district, locality, address, disability_cause, disability_indefinite, uses_wheelchair, "
+            "needs_escort, has_guide_dog, deaf_sign_language, blind_low_vision, status, created_at, updated_at) "
+            "VALUES (%s, 'Жұмабаева', 'Гүлнар', '', 'zhumabaeva gulnar', 'F', 'citizen', '', '', %s, '', '', '', '', "
+            "false, false, false, false, false, false, 'active', now(), now())", [org.pk, almaty.pk])
+    client = client_for(people["org_staff"])
+    assert results(client.get("/registry/", {"q": "Zhumabaeva Gulnar"})) == ["Жұмабаева Гүлнар"]
+    assert results(client.get("/registry/", {"q": "Nobodyknows Gulnar"})) == []
+
+
 def test_an_iin_whose_birth_date_is_in_the_future_is_refused(client_for, people, org, almaty):
     iin = iin_for(dt.date(2099, 1, 1), "M")
     response = register(client_for(people["org_staff"]), org, almaty, iin=iin, birth_date="", sex="")
