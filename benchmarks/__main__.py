@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-BENCHMARKS = ["web", "registry_search", "linkage"]
+BENCHMARKS = ["web", "registry_search", "linkage", "darp", "allocation"]
 
 
 def main():
