@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "qamqor.organizations",
     "qamqor.registry",
     "qamqor.aid",
+    "qamqor.events",
     "qamqor.transport",
     "qamqor.api",
 ]
