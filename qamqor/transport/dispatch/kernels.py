@@ -119,24 +119,30 @@ def _build(seq, r, a, b, pnode, dnode, cand):
 def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
     """Cheapest feasible insertion of request i into route k: (cost increase, a, b), or (INF, -1, -1).
 
-    The pickup goes after position a and the drop-off after position b >= a of the current route.
+    The pickup goes after position a and the drop-off after position b >= a of the current route. Positions that
+    pass the cheap necessary tests (capacity, earliest and latest times, ride time against the latest pickup)
+    are sorted by cost increase and the exact schedule test runs in that order until one passes, so the exact
+    test runs only on positions cheaper than the answer.
     """
     n, e, l, d, q, loc, tm, cm = P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7]
-    cap, lock = P[9], P[11]
+    maxride, cap, lock = P[8], P[9], P[11]
     r = lens[k]
     seq = R[k]
     pn = i
     dn = n + i
     lp, ld_ = loc[pn], loc[dn]
-    best = INF
-    ba = -1
-    bb = -1
     c0 = cap[k, 0]
     c1 = cap[k, 1]
     q0 = q[pn, 0]
     q1 = q[pn, 1]
+    L = maxride[i]
     if q0 > c0 or q1 > c1:
-        return best, ba, bb
+        return INF, -1, -1
+    size = (r * (r + 1)) // 2
+    cd = np.empty(size)
+    ca = np.empty(size, np.int64)
+    cb = np.empty(size, np.int64)
+    m = 0
     for a in range(lock[k] - 1, r - 1):
         if ld[k, a, 0] + q0 > c0 or ld[k, a, 1] + q1 > c1:
             continue
@@ -153,16 +159,17 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
         if td < e[dn]:
             td = e[dn]
         if td <= l[dn] + EPS and td + d[dn] + tm[ld_, la1] <= Zt[k, a + 1] + EPS:
-            delta = cm[la, lp] + cm[lp, ld_] + cm[ld_, la1] - cm[la, la1]
-            if delta < best:
-                _build(seq, r, a, a, pn, dn, cand)
-                if schedule(cand, r + 2, k, P, ppos, Bc):
-                    best, ba, bb = delta, a, a
-        if tp + d[pn] + tm[lp, la1] > Zt[k, a + 1] + EPS:
+            cd[m] = cm[la, lp] + cm[lp, ld_] + cm[ld_, la1] - cm[la, la1]
+            ca[m] = a
+            cb[m] = a
+            m += 1
+        # latest start of the pickup when more stops follow it before the drop-off
+        zp = Zt[k, a + 1] - d[pn] - tm[lp, la1]
+        if zp > l[pn]:
+            zp = l[pn]
+        if tp > zp + EPS:
             continue
         dp = cm[la, lp] + cm[lp, la1] - cm[la, la1]
-        if dp >= best:
-            continue
         for b in range(a + 1, r - 1):
             if ld[k, b, 0] + q0 > c0 or ld[k, b, 1] + q1 > c1:
                 break
@@ -174,15 +181,23 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
                 break
             if tdr < e[dn]:
                 tdr = e[dn]
+            if tdr - zp - d[pn] > L + EPS:
+                break  # the ride would be too long even with the latest pickup; later drop-offs are later still
             if tdr + d[dn] + tm[ld_, lb1] > Zt[k, b + 1] + EPS:
                 continue
-            delta = dp + cm[lb, ld_] + cm[ld_, lb1] - cm[lb, lb1]
-            if delta >= best:
-                continue
-            _build(seq, r, a, b, pn, dn, cand)
-            if schedule(cand, r + 2, k, P, ppos, Bc):
-                best, ba, bb = delta, a, b
-    return best, ba, bb
+            cd[m] = dp + cm[lb, ld_] + cm[ld_, lb1] - cm[lb, lb1]
+            ca[m] = a
+            cb[m] = b
+            m += 1
+    if m == 0:
+        return INF, -1, -1
+    order = np.argsort(cd[:m])
+    for x in range(m):
+        y = order[x]
+        _build(seq, r, ca[y], cb[y], pn, dn, cand)
+        if schedule(cand, r + 2, k, P, ppos, Bc):
+            return cd[y], ca[y], cb[y]
+    return INF, -1, -1
 
 
 @njit

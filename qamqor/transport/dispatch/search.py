@@ -204,8 +204,11 @@ def _roulette(weights, rng):
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
 
 
+TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002}
+
+
 def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterations: int | None = None,
-           warm_start: Plan | None = None, deadline: float | None = None):
+           warm_start: Plan | None = None, deadline: float | None = None, tuning: dict | None = None):
     """One ALNS run; returns (State of the best solution, iterations, data, lock)."""
     started = time.monotonic()
     deadline = deadline if deadline is not None else started + time_limit
@@ -226,10 +229,11 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
     maxc = float(data.cm.max()) if data.cm.size else 1.0
     span = float(np.ptp(np.concatenate([data.e[:2 * n], np.minimum(data.l[:2 * n], data.e.max() + 1)]))) or 1.0
     scale = (maxc or 1.0, span, float(max(1, data.q[:n].sum(axis=1).max() - data.q[:n].sum(axis=1).min())))
-    t0 = 0.05 * max(cur.cost(P), 1.0) / math.log(2)
-    t_end_ratio = 0.002
+    tune = TUNING | (tuning or {})
+    t0 = tune["start_worse"] * max(cur.cost(P), 1.0) / math.log(2)
+    t_end_ratio = tune["end_ratio"]
     routable = int((~locked[:n]).sum())
-    q_max = max(1, min(40, int(0.35 * routable)))
+    q_max = max(1, min(tune["q_cap"], int(tune["q_fraction"] * routable)))
     q_min = min(q_max, 2 if routable < 20 else 4)
     w_rem, w_ins = np.ones(len(REMOVALS)), np.ones(len(INSERTIONS))
     s_rem, s_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
