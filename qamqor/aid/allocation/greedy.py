@@ -16,7 +16,7 @@ def first_come_first_served(instance: Instance) -> list[tuple]:
     hubs: dict = defaultdict(list)  # hub key -> lot positions still holding stock, in lot order
     for j, lot in enumerate(instance.lots):
         g = lot.item if cross else (lot.item, lot.region)
-        for c in (set(lot.restricted_to) or (ANY,)):
+        for c in (dict.fromkeys(lot.restricted_to) or (ANY,)):
             hubs[(g, c)].append(j)
     for key in hubs:
         hubs[key].reverse()  # pop() from the end takes the earliest lot
@@ -29,7 +29,7 @@ def first_come_first_served(instance: Instance) -> list[tuple]:
         key = (n.household, n.item)
         want = min(n.quantity, cap[key])
         g = n.item if cross else (n.item, n.region)
-        for c in (ANY, *set(n.categories)):
+        for c in (ANY, *dict.fromkeys(n.categories)):
             stack = hubs.get((g, c))
             while want and stack:
                 j = stack[-1]

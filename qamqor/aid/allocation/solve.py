@@ -14,6 +14,7 @@ arcs in proportion to lots + needs rather than lots × needs.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -94,12 +95,15 @@ class SolverError(RuntimeError):
     """OR-Tools did not solve a part of the campaign (should not happen on valid input)."""
 
 
-def allocate(instance: Instance, *, exact_cost_limit: int | None = None, verify_seconds: float = 60.0) -> Allocation:
+def allocate(instance: Instance, *, exact_cost_limit: int | None = None, verify_seconds: float = 60.0,
+             workers: int = 1) -> Allocation:
     """Allocate the instance's lots to its needs, maximising Σ priority × served ÷ quantity, exactly.
 
     `exact_cost_limit` caps the integer costs handed to OR-Tools (default: what 64-bit arithmetic allows); a part of
     the campaign whose exact costs would exceed it is solved with scaled costs and then proven optimal (or improved)
     in exact rational arithmetic, for at most `verify_seconds` in all; `optimal` is false only if that ran out.
+    `workers` > 1 solves the independent parts in that many forked processes (POSIX; for the command line and
+    benchmarks, not inside a threaded web server).
     """
     started = time.perf_counter()
     cross = instance.cross_region
@@ -171,16 +175,18 @@ def allocate(instance: Instance, *, exact_cost_limit: int | None = None, verify_
             part_needs[find(g)].append(i)
     part_lots: dict[int, list[int]] = defaultdict(list)
     group_has_lot = [False] * len(groups)
+    group_of_lot = [None] * len(lots)
     for j, lot in enumerate(lots):
         if lot.id in excluded_lots:
             continue
         g = groups.get(lot.item if cross else (lot.item, lot.region))
         if g is not None:
             group_has_lot[g] = True
+            group_of_lot[j] = g
             part_lots[find(g)].append(j)
 
-    ctx = _Context(instance, need_rem, lot_rem, hh_of, hh_rem, group_of_need, locked_pairs, exact_cost_limit,
-                   started + verify_seconds)
+    ctx = _Context(instance, need_rem, lot_rem, hh_of, hh_rem, group_of_need, group_of_lot, locked_pairs,
+                   exact_cost_limit, started + verify_seconds)
     objective = Fraction(0)
     for i, units in enumerate(served):
         if units:
@@ -188,10 +194,33 @@ def allocate(instance: Instance, *, exact_cost_limit: int | None = None, verify_
     has_compatible = [False] * len(needs)
     optimal = True
     stats = {"parts": 0, "parts_scaled": 0, "cycles_cancelled": 0, "nodes": 0, "arcs": 0, "solver_seconds": 0.0}
-    for root, members in part_needs.items():
-        part = ctx.solve_part(members, part_lots.get(root, []), has_compatible, served, assignments, stats)
-        objective += part.objective
-        optimal &= part.proven
+    roots = sorted(part_needs, key=lambda r: -len(part_needs[r]))
+    if workers > 1 and len(roots) > 1:
+        global _FORKED
+        _FORKED = (ctx, part_needs, part_lots)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                batches = [roots[k::4 * workers] for k in range(4 * workers)]
+                for result in pool.imap_unordered(_solve_batch, batches):
+                    part_objective, proven, part_served, part_assignments, compatible_needs, part_stats = result
+                    objective += part_objective
+                    optimal &= proven
+                    for i, units in part_served:
+                        served[i] += units
+                    for i, j, units in part_assignments:
+                        assignments[(i, j)] += units
+                    for i in compatible_needs:
+                        has_compatible[i] = True
+                    for k, v in part_stats.items():
+                        stats[k] += v
+        finally:
+            _FORKED = None
+    else:
+        for root in roots:
+            part = ctx.solve_part(part_needs[root], part_lots.get(root, []), has_compatible, served, assignments,
+                                  stats)
+            objective += part.objective
+            optimal &= part.proven
     stats["build_solve_seconds"] = round(time.perf_counter() - started, 3)
 
     # -- reasons ------------------------------------------------------------------------------------------------
@@ -239,6 +268,30 @@ def allocate(instance: Instance, *, exact_cost_limit: int | None = None, verify_
                       stats)
 
 
+_FORKED = None  # (context, part needs, part lots), inherited by forked workers
+
+
+def _solve_batch(roots):
+    """Solve some parts in a forked worker; return only what changed, to be merged by the parent."""
+    ctx, part_needs, part_lots = _FORKED
+    n = len(ctx.needs)
+    served: list[int] = [0] * n
+    has_compatible = [False] * n
+    assignments: dict = defaultdict(int)
+    stats = {"parts": 0, "parts_scaled": 0, "cycles_cancelled": 0, "nodes": 0, "arcs": 0, "solver_seconds": 0.0}
+    objective = Fraction(0)
+    proven = True
+    touched = []
+    for root in roots:
+        members = part_needs[root]
+        touched.extend(members)
+        part = ctx.solve_part(members, part_lots.get(root, []), has_compatible, served, assignments, stats)
+        objective += part.objective
+        proven &= part.proven
+    return (objective, proven, [(i, served[i]) for i in touched if served[i]],
+            [(i, j, u) for (i, j), u in assignments.items()], [i for i in touched if has_compatible[i]], stats)
+
+
 @dataclass
 class _PartResult:
     objective: Fraction
@@ -248,147 +301,148 @@ class _PartResult:
 class _Context:
     """What solving one part needs from the whole instance."""
 
-    def __init__(self, instance, need_rem, lot_rem, hh_of, hh_rem, group_of_need, locked_pairs, exact_cost_limit,
-                 deadline):
+    def __init__(self, instance, need_rem, lot_rem, hh_of, hh_rem, group_of_need, group_of_lot, locked_pairs,
+                 exact_cost_limit, deadline):
         self.needs, self.lots, self.cross = instance.needs, instance.lots, instance.cross_region
         self.need_rem, self.lot_rem, self.hh_of, self.hh_rem = need_rem, lot_rem, hh_of, hh_rem
-        self.group_of_need, self.locked_pairs = group_of_need, locked_pairs
+        self.group_of_need, self.group_of_lot, self.locked_pairs = group_of_need, group_of_lot, locked_pairs
         self.exact_cost_limit, self.deadline = exact_cost_limit, deadline
-        self.value_cache: dict = {}
+        self.value_cache: dict = {}  # (priority, quantity) -> (numerator, denominator) of priority ÷ quantity
 
-    def value(self, i: int) -> Fraction:
-        """priority ÷ quantity of need i, exactly."""
-        n = self.needs[i]
-        key = (n.priority, n.quantity)
+    def value(self, key) -> tuple[int, int]:
         w = self.value_cache.get(key)
         if w is None:
-            w = self.value_cache[key] = exact(n.priority) / n.quantity
+            f = exact(key[0]) / key[1]
+            w = self.value_cache[key] = (f.numerator, f.denominator)
         return w
 
     def solve_part(self, members, part_lots, has_compatible, served, assignments, stats) -> _PartResult:
         needs, lots, cross = self.needs, self.lots, self.cross
-        need_rem, lot_rem, group_of_need = self.need_rem, self.lot_rem, self.group_of_need
+        need_rem, lot_rem, hh_of, hh_rem = self.need_rem, self.lot_rem, self.hh_of, self.hh_rem
+        group_of_need, group_of_lot, locked_pairs = self.group_of_need, self.group_of_lot, self.locked_pairs
+
+        # Hubs: per group, category (or ANY) -> hub number; hub_lots[h] lists the lots feeding hub h.
+        hubs_by_group: dict[int, dict] = {}
+        hub_lots: list[list[int]] = []
+        for j in part_lots:
+            cats = hubs_by_group.setdefault(group_of_lot[j], {})
+            restricted = lots[j].restricted_to
+            for c in ((dict.fromkeys(restricted) if len(restricted) > 1 else restricted) if restricted else (ANY,)):
+                h = cats.get(c)
+                if h is None:
+                    h = cats[c] = len(hub_lots)
+                    hub_lots.append([])
+                hub_lots[h].append(j)
 
         # Nodes: 0 = S, 1 = T, then lots, hubs, needs, household-item nodes. Arcs are appended in blocks whose
         # meaning is kept beside them, to read the flow back.
+        need_hubs: list = []  # (need, hub numbers), for needs that go through hubs
+        direct: list[int] = []  # needs with a lock: joined to each allowed lot directly (a hub cannot forbid a pair)
+        hub_used = [False] * len(hub_lots)
+        for i in members:
+            cats = hubs_by_group.get(group_of_need[i])
+            if cats is None:
+                continue
+            categories = needs[i].categories
+            hs = [cats[c] for c in (dict.fromkeys(categories) if len(categories) > 1 else categories) if c in cats]
+            if ANY in cats:
+                hs.append(cats[ANY])
+            if not hs:
+                continue
+            has_compatible[i] = True
+            if need_rem[i] <= 0 or hh_rem[hh_of[i]] <= 0:
+                continue
+            if i in locked_pairs:
+                direct.append(i)
+                continue
+            need_hubs.append((i, hs))
+            for h in hs:
+                hub_used[h] = True
         tails: list[int] = []
         heads: list[int] = []
         caps: list[int] = []
-        hubs_of_lots: dict = defaultdict(list)  # hub key -> lot positions (in part_lots) feeding it
-        lot_node = {}
         next_node = 2
-        for j in part_lots:
-            lot = lots[j]
-            g = lot.item if cross else (lot.item, lot.region)
-            if lot.restricted_to:
-                for c in set(lot.restricted_to):
-                    hubs_of_lots[(g, c)].append(j)
-            else:
-                hubs_of_lots[(g, ANY)].append(j)
-        hub_node: dict = {}
-        need_hubs: list[tuple[int, list]] = []  # (need, hub keys), for needs that go through hubs
-        direct: list[int] = []  # needs with a lock: joined to each allowed lot directly (a hub cannot forbid a pair)
-        for i in members:
-            n = needs[i]
-            g = n.item if cross else (n.item, n.region)
-            keys = [(g, ANY)] + [(g, c) for c in set(n.categories)]
-            keys = [k for k in keys if k in hubs_of_lots]
-            if not keys:
-                continue
-            has_compatible[i] = True
-            if need_rem[i] <= 0 or self.hh_rem[self.hh_of[i]] <= 0:
-                continue
-            if i in self.locked_pairs:
-                direct.append(i)
-                continue
-            need_hubs.append((i, keys))
-            for k in keys:
-                if k not in hub_node:
-                    hub_node[k] = -1
+        lot_node = {}
         for j in part_lots:
             if lot_rem[j] > 0:
                 lot_node[j] = next_node
-                next_node += 1
-        # S -> lot
-        lot_arcs = []
-        for j, node in lot_node.items():
-            lot_arcs.append(j)
-            tails.append(0)
-            heads.append(node)
-            caps.append(lot_rem[j])
-        # lot -> hub
-        lot_hub_arcs = []  # (lot, hub key)
-        for k in hub_node:
-            feeders = [j for j in hubs_of_lots[k] if j in lot_node]
-            if not feeders:
-                continue
-            hub_node[k] = next_node
-            next_node += 1
-            for j in feeders:
-                lot_hub_arcs.append((j, k))
-                tails.append(lot_node[j])
-                heads.append(hub_node[k])
+                tails.append(0)
+                heads.append(next_node)
                 caps.append(lot_rem[j])
-        # needs
-        need_node = {}
-        for i, keys in need_hubs:
-            if any(hub_node[k] >= 0 for k in keys):
-                need_node[i] = next_node
                 next_node += 1
-        hub_need_arcs = []  # (hub key, need)
-        for i, keys in need_hubs:
-            node = need_node.get(i)
-            if node is None:
+        n_lot_arcs = len(tails)
+        hub_node = [-1] * len(hub_lots)
+        lot_hub_arcs = []  # (lot, hub)
+        for h, feeders in enumerate(hub_lots):
+            if not hub_used[h]:
                 continue
-            for k in keys:
-                h = hub_node[k]
-                if h >= 0:
-                    hub_need_arcs.append((k, i))
-                    tails.append(h)
+            for j in feeders:
+                node = lot_node.get(j)
+                if node is not None:
+                    if hub_node[h] < 0:
+                        hub_node[h] = next_node
+                        next_node += 1
+                    lot_hub_arcs.append((j, h))
+                    tails.append(node)
+                    heads.append(hub_node[h])
+                    caps.append(lot_rem[j])
+        need_node = {}
+        hub_need_arcs = []  # (hub, need)
+        for i, hs in need_hubs:
+            node = None
+            for h in hs:
+                hn = hub_node[h]
+                if hn >= 0:
+                    if node is None:
+                        node = need_node[i] = next_node
+                        next_node += 1
+                    hub_need_arcs.append((h, i))
+                    tails.append(hn)
                     heads.append(node)
                     caps.append(need_rem[i])
         direct_arcs = []  # (lot, need)
         for i in direct:
             n = needs[i]
-            forbidden = self.locked_pairs[i]
-            arcs_before = len(direct_arcs)
-            for j in lot_node:
+            forbidden = locked_pairs[i]
+            for j, lnode in lot_node.items():
                 if j not in forbidden and compatible(n, lots[j], cross):
-                    if arcs_before == len(direct_arcs):
+                    if i not in need_node:
                         need_node[i] = next_node
                         next_node += 1
                     direct_arcs.append((j, i))
-                    tails.append(lot_node[j])
+                    tails.append(lnode)
                     heads.append(need_node[i])
                     caps.append(need_rem[i])
         # need -> household-item node, or -> T when it is the household's only need of the item here
-        by_household: dict = defaultdict(list)
+        count: dict = defaultdict(int)
         for i in need_node:
-            by_household[self.hh_of[i]].append(i)
+            count[hh_of[i]] += 1
         hh_node = {}
-        for key, members_ in by_household.items():
-            if len(members_) > 1:
+        for key, k in count.items():
+            if k > 1:
                 hh_node[key] = next_node
                 next_node += 1
-        need_arcs = []
-        values = []
-        for i in need_node:
-            key = self.hh_of[i]
-            need_arcs.append(i)
-            values.append(self.value(i))
+        first_need_arc = len(tails)
+        need_arcs = list(need_node)
+        value_keys = []
+        for i in need_arcs:
+            n = needs[i]
+            key = hh_of[i]
+            value_keys.append((n.priority, n.quantity))
             tails.append(need_node[i])
-            if key in hh_node:
-                heads.append(hh_node[key])
+            h = hh_node.get(key)
+            if h is not None:
+                heads.append(h)
                 caps.append(need_rem[i])
             else:
                 heads.append(1)
-                caps.append(min(need_rem[i], self.hh_rem[key]))
+                caps.append(min(need_rem[i], hh_rem[key]))
         first_hh_arc = len(tails)
         for key, node in hh_node.items():
             tails.append(node)
             heads.append(1)
-            caps.append(self.hh_rem[key])
-        supply = sum(lot_rem[j] for j in lot_node)
+            caps.append(hh_rem[key])
+        supply = sum(caps[:n_lot_arcs])
         tails.append(0)
         heads.append(1)
         caps.append(supply)
@@ -399,58 +453,55 @@ class _Context:
         stats["nodes"] += n_nodes
         stats["arcs"] += n_arcs
 
-        # Costs: exact integers when the common denominator allows, else scaled and then proven.
-        first_need_arc = first_hh_arc - len(need_arcs)
+        # Costs: exact integers (priority ÷ quantity × the common denominator) when they fit, else scaled and then
+        # proven in exact arithmetic.
+        distinct = {key: self.value(key) for key in set(value_keys)}
         denominator = 1
-        for w in set(values):
-            denominator = math.lcm(denominator, w.denominator)
+        for _, den in distinct.values():
+            denominator = math.lcm(denominator, den)
         limit = self.exact_cost_limit or _INT64_HEADROOM // (4 * (n_nodes + 1))
-        largest = max(values)
-        exact_costs = largest * denominator <= limit
+        exact_cost = {key: num * (denominator // den) for key, (num, den) in distinct.items()}
+        exact_costs = max(exact_cost.values()) <= limit
         if exact_costs:
-            need_costs = [-(w.numerator * (denominator // w.denominator)) for w in values]
+            cost_of = exact_cost
         else:
-            scale = limit / float(largest) if largest else 1.0
-            need_costs = [-round(float(w) * scale) for w in values]
+            scale = limit / max(num / den for num, den in distinct.values())
+            cost_of = {key: round(num / den * scale) for key, (num, den) in distinct.items()}
         costs = np.zeros(n_arcs, dtype=np.int64)
-        costs[first_need_arc:first_hh_arc] = need_costs
+        costs[first_need_arc:first_hh_arc] = [-cost_of[key] for key in value_keys]
         flows = self._run(np.asarray(tails, dtype=np.int64), np.asarray(heads, dtype=np.int64),
                           np.asarray(caps, dtype=np.int64), costs, n_nodes, supply, stats)
         proven = True
-        if not exact_costs:
-            stats["parts_scaled"] += 1
-            proven = _prove_or_improve(tails, heads, caps, flows, first_need_arc, values, n_nodes, self.deadline,
-                                       stats)
-
-        # Read the flow back: per hub, pair the lots that fed it with the needs it fed, in any order, since every
-        # lot of a hub may serve every need of it.
-        objective = Fraction(0)
         if exact_costs:
             total = -int(np.dot(flows[first_need_arc:first_hh_arc], costs[first_need_arc:first_hh_arc]))
             objective = Fraction(total, denominator)
         else:
-            for pos, i in enumerate(need_arcs):
-                f = int(flows[first_need_arc + pos])
-                if f:
-                    objective += values[pos] * f
-        for pos, i in enumerate(need_arcs):
-            f = int(flows[first_need_arc + pos])
-            if f:
-                served[i] += f
-        base = len(lot_arcs)
+            stats["parts_scaled"] += 1
+            values = [Fraction(*distinct[key]) for key in value_keys]
+            proven = _prove_or_improve(tails, heads, caps, flows, first_need_arc, values, n_nodes, self.deadline,
+                                       stats)
+            objective = sum((values[p] * int(flows[first_need_arc + p])
+                             for p in np.flatnonzero(flows[first_need_arc:first_hh_arc]).tolist()), Fraction(0))
+
+        # Read the flow back: per hub, pair the lots that fed it with the needs it fed, in any order, since every
+        # lot of a hub may serve every need of it.
+        block = flows[first_need_arc:first_hh_arc]
+        for p in np.flatnonzero(block).tolist():
+            served[need_arcs[p]] += int(block[p])
+        base = n_lot_arcs
         inflow: dict = defaultdict(list)
-        for pos, (j, k) in enumerate(lot_hub_arcs):
-            f = int(flows[base + pos])
-            if f:
-                inflow[k].append([j, f])
+        block = flows[base:base + len(lot_hub_arcs)]
+        for p in np.flatnonzero(block).tolist():
+            j, h = lot_hub_arcs[p]
+            inflow[h].append([j, int(block[p])])
         base += len(lot_hub_arcs)
         outflow: dict = defaultdict(list)
-        for pos, (k, i) in enumerate(hub_need_arcs):
-            f = int(flows[base + pos])
-            if f:
-                outflow[k].append([i, f])
-        for k, takers in outflow.items():
-            givers = deque(inflow[k])
+        block = flows[base:base + len(hub_need_arcs)]
+        for p in np.flatnonzero(block).tolist():
+            h, i = hub_need_arcs[p]
+            outflow[h].append((i, int(block[p])))
+        for h, takers in outflow.items():
+            givers = deque(inflow[h])
             for i, want in takers:
                 while want:
                     giver = givers[0]
@@ -461,10 +512,10 @@ class _Context:
                     if not giver[1]:
                         givers.popleft()
         base += len(hub_need_arcs)
-        for pos, (j, i) in enumerate(direct_arcs):
-            f = int(flows[base + pos])
-            if f:
-                assignments[(i, j)] += f
+        block = flows[base:base + len(direct_arcs)]
+        for p in np.flatnonzero(block).tolist():
+            j, i = direct_arcs[p]
+            assignments[(i, j)] += int(block[p])
         return _PartResult(objective, proven)
 
     @staticmethod

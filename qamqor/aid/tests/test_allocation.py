@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from qamqor.aid.allocation import (EXCLUDED, HOUSEHOLD_CAP, LOTS_EXHAUSTED, NO_LOT, NOT_ELIGIBLE, NOTHING_ASKED,
-                                   PARTIAL, SERVED, ZERO_PRIORITY, InvalidInstance, Lock, Lot, Need, allocate, compatible,
-                                   exact, first_come_first_served, instance_from_objects, parse_instance, priority)
+                                   PARTIAL, SERVED, ZERO_PRIORITY, InvalidInstance, Lock, Lot, Need, allocate,
+                                   compatible, exact, first_come_first_served, instance_from_objects, parse_instance,
+                                   priority)
 
 
 def lp_optimum(instance) -> float:
@@ -245,3 +246,19 @@ def test_decimal_priorities_are_exact():
 def test_first_come_first_served_takes_needs_in_order():
     needs = [need("early", "h1", 2, priority=1), need("late", "h2", 2, priority=9)]
     assert first_come_first_served(instance_from_objects(needs, [lot("l", 3)])) == [("early", "l", 2), ("late", "l", 1)]
+
+
+def test_forked_workers_find_the_same_optimum():
+    import random
+
+    rng = random.Random(7)
+    needs = [need(i, rng.randrange(300), rng.randint(1, 4), priority=round(rng.uniform(1, 10), 2),
+                  item=rng.choice("abc"), region=rng.choice(["r1", "r2", "r3"]),
+                  categories=rng.sample(["disabled", "large"], rng.randint(0, 1))) for i in range(1500)]
+    lots = [lot(f"l{j}", rng.randint(1, 20), item=rng.choice("abc"), region=rng.choice(["r1", "r2", "r3"]),
+                restricted_to=rng.sample(["disabled", "large"], rng.choice([0, 0, 1]))) for j in range(60)]
+    instance = instance_from_objects(needs, lots, locks=[Lock(needs[0].id, lots[0].id, 0)])
+    alone, forked = allocate(instance), allocate(instance, workers=2)
+    assert forked.optimal and forked.objective_exact == alone.objective_exact
+    assert forked.reasons == alone.reasons or sum(forked.served) == sum(alone.served)
+    check_feasible(instance, forked)

@@ -19,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("input", metavar="INSTANCE.json", type=Path)
         # Required, but checked in handle() so that a missing one gets a one-line message.
         parser.add_argument("--out", type=Path, metavar="RESULT.json", help="where to write the result")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="solve independent parts of the campaign in this many processes (default 1)")
 
     def handle(self, *args, **opts):
         from qamqor.aid.allocation import InvalidInstance, allocate, parse_instance
@@ -45,7 +47,9 @@ class Command(BaseCommand):
         except InvalidInstance as exc:
             raise CommandError(_("%(path)s has %(n)d problem(s); nothing was allocated. Correct them and run again:"
                                  "\n%(errors)s") % {"path": path, "n": len(exc.errors), "errors": str(exc)}) from None
-        result = allocate(instance)
+        if opts["workers"] < 1:
+            raise CommandError(_("--workers is a number of processes: give 1 or more."))
+        result = allocate(instance, workers=opts["workers"])
         self._write(out, result.to_json())
         self.stderr.write(_("allocate: %(needs)s needs, %(lots)s lots; objective %(objective).6g (%(optimal)s), "
                             "%(assignments)s assignments; wrote %(out)s in %(seconds).1fs") % {
