@@ -5,6 +5,6 @@ Public entry points: `solve` (plan or re-plan a day), `insert_request` (put one 
 """
 
 from .model import Fixed, Plan, Problem, Request, RideRule, Stop, Vehicle
-from .search import Solution, solve
+from .search import Solution, insert_request, solve
 
-__all__ = ["Fixed", "Plan", "Problem", "Request", "RideRule", "Solution", "Stop", "Vehicle", "solve"]
+__all__ = ["Fixed", "Plan", "Problem", "Request", "RideRule", "Solution", "Stop", "Vehicle", "insert_request", "solve"]

@@ -395,3 +395,67 @@ def all_states(R, lens, Bt, Zt, ld, P):
         if not route_state(k, R, lens, Bt, Zt, ld, P, ppos) and bad < 0:
             bad = k
     return bad
+
+
+@njit
+def choose_removal(kind, q, seed, R, lens, Bt, P, s0, s1, s2):
+    """q routed, unlocked requests to take out: kind 0 random, 1 worst (randomised, power 3), 2 Shaw-related
+    (distance, time and load to an already chosen request, randomised with power 6)."""
+    np.random.seed(seed)
+    n, qq, loc, cm, locked = P[0], P[4], P[5], P[7], P[12]
+    K = lens.shape[0]
+    times = np.zeros(max(2 * n, 1))
+    cands = np.empty(max(n, 1), np.int64)
+    m = 0
+    for k in range(K):
+        for p in range(1, lens[k] - 1):
+            v = R[k, p]
+            times[v] = Bt[k, p]
+            if v < n and not locked[v]:
+                cands[m] = v
+                m += 1
+    if q > m:
+        q = m
+    out = np.empty(q, np.int64)
+    if q == 0:
+        return out
+    cands = cands[:m]
+    if kind == 0:
+        for x in range(q):
+            y = x + np.random.randint(m - x)
+            cands[x], cands[y] = cands[y], cands[x]
+            out[x] = cands[x]
+        return out
+    if kind == 1:
+        gains = removal_gains(R, lens, P)
+        order = cands[np.argsort(-gains[cands], kind="mergesort")]
+        size = m
+        for x in range(q):
+            idx = int(size * np.random.random() ** 3)
+            out[x] = order[idx]
+            for y in range(idx, size - 1):
+                order[y] = order[y + 1]
+            size -= 1
+        return out
+    first = np.random.randint(m)
+    out[0] = cands[first]
+    alive = np.ones(m, np.bool_)
+    alive[first] = False
+    rest = np.empty(m, np.int64)
+    rel = np.empty(m)
+    for x in range(1, q):
+        ref = out[np.random.randint(x)]
+        cnt = 0
+        for y in range(m):
+            if alive[y]:
+                j = cands[y]
+                rest[cnt] = y
+                rel[cnt] = (9.0 * (cm[loc[ref], loc[j]] + cm[loc[n + ref], loc[n + j]]) / s0
+                            + 3.0 * (abs(times[ref] - times[j]) + abs(times[n + ref] - times[n + j])) / s1
+                            + 2.0 * abs(qq[ref, 0] + qq[ref, 1] - qq[j, 0] - qq[j, 1]) / s2)
+                cnt += 1
+        order = np.argsort(rel[:cnt], kind="mergesort")
+        pick = rest[order[int(cnt * np.random.random() ** 6)]]
+        out[x] = cands[pick]
+        alive[pick] = False
+    return out

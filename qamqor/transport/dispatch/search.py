@@ -149,57 +149,6 @@ def _repair(st, pending, kreg, noise, seed, P):
     st.unassigned = np.sort(pend[:left])
 
 
-def _routed_info(st, n):
-    """Route of each request (-1 if unrouted) and start time of each request node."""
-    where = np.full(n, -1, np.int64)
-    times = np.zeros(2 * n)
-    for k in range(st.lens.shape[0]):
-        r = st.lens[k]
-        nodes = st.R[k, 1:r - 1]
-        times[nodes] = st.Bt[k, 1:r - 1]
-        where[nodes[nodes < n]] = k
-    return where, times
-
-
-def _choose_removal(name, st, q, rng, data, P, locked, scale):
-    n = data.n
-    where, times = _routed_info(st, n)
-    candidates = np.flatnonzero((where >= 0) & ~locked[:n])
-    if len(candidates) == 0:
-        return candidates
-    q = min(q, len(candidates))
-    if name == "random":
-        return rng.choice(candidates, size=q, replace=False)
-    if name == "worst":
-        gains = kx.removal_gains(st.R, st.lens, P)[candidates]
-        order = list(candidates[np.argsort(-gains, kind="stable")])
-        chosen = []
-        while len(chosen) < q:
-            idx = int(len(order) * rng.random() ** 3)
-            chosen.append(order.pop(idx))
-        return np.array(chosen, np.int64)
-    # Shaw: relatedness by distance, time and load to a request already chosen.
-    loc, cm = data.loc, data.cm
-    pick_loc, drop_loc = loc[candidates], loc[n + candidates]
-    tp, td = times[candidates], times[n + candidates]
-    load = data.q[candidates].sum(axis=1)
-    first = int(rng.integers(len(candidates)))
-    chosen = [first]
-    remaining = np.ones(len(candidates), bool)
-    remaining[first] = False
-    while len(chosen) < q:
-        ref = chosen[int(rng.integers(len(chosen)))]
-        rest = np.flatnonzero(remaining)
-        rel = (9.0 * (cm[pick_loc[ref], pick_loc[rest]] + cm[drop_loc[ref], drop_loc[rest]]) / scale[0]
-               + 3.0 * (np.abs(tp[ref] - tp[rest]) + np.abs(td[ref] - td[rest])) / scale[1]
-               + 2.0 * np.abs(load[ref] - load[rest]) / scale[2])
-        order = rest[np.argsort(rel, kind="stable")]
-        idx = order[int(len(order) * rng.random() ** 6)]
-        chosen.append(int(idx))
-        remaining[idx] = False
-    return candidates[np.array(chosen)]
-
-
 def _roulette(weights, rng):
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
 
@@ -254,7 +203,7 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
         cand = cur.copy()
         q = int(rng.integers(q_min, q_max + 1))
         ri, ii = _roulette(w_rem, rng), _roulette(w_ins, rng)
-        removed = _choose_removal(REMOVALS[ri], cand, q, rng, data, P, locked, scale)
+        removed = kx.choose_removal(ri, q, int(rng.integers(2**31)), cand.R, cand.lens, cand.Bt, P, *scale)
         mask = np.zeros(max(n, 1), np.bool_)
         mask[removed] = True
         kx.remove_requests(mask, cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
@@ -377,3 +326,11 @@ def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, workers:
     best = min(results, key=lambda item: (round(objective(item), 9), item[2]))
     total_it = sum(item[1] for item in results)
     return _solution(data, best[0], total_it, time.monotonic() - started, best[2])
+
+
+def insert_request(problem: Problem, plan: Plan) -> Solution:
+    """Put the requests of `problem` missing from `plan` (typically one new same-day request) into the running
+    plan by cheapest feasible insertion; the plan's stops keep their order and its fixed stops their times."""
+    started = time.monotonic()
+    st, _, data = search(problem, seed=0, iterations=0, warm_start=plan)
+    return _solution(data, st, 0, time.monotonic() - started, 0)
