@@ -187,6 +187,12 @@ class Need(models.Model):
     owner = models.ForeignKey("organizations.Organization", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="needs", verbose_name=_("recorded by"))
     self_applied = models.BooleanField(_("applied by the person"), default=False)
+    # A person who applied through the site before anyone registered them: a coordinator of the region links the
+    # need to a registry record (or registers them) before it can be allocated.
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="applications", verbose_name=_("applicant"))
+    applicant_name = models.CharField(_("name"), max_length=200, blank=True)
+    applicant_phone = models.CharField(_("phone"), max_length=32, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -201,16 +207,31 @@ class Need(models.Model):
                    models.Index(fields=["household", "item"], name="need_household_item_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="need_quantity_positive"),
-            # For a person or for an institution, never both and never neither.
+            # For a person, for an institution, or an applicant not yet in the registry: exactly one.
             models.CheckConstraint(
                 condition=(Q(person__isnull=False) & Q(institution_name="")) |
-                          (Q(person__isnull=True) & ~Q(institution_name="")),
-                name="need_for_person_or_institution"),
+                          (Q(person__isnull=True) & ~Q(institution_name="") & Q(applicant__isnull=True)) |
+                          (Q(person__isnull=True) & Q(institution_name="") & Q(applicant__isnull=False)
+                           & ~Q(applicant_name="")),
+                name="need_for_person_institution_or_applicant"),
         ]
 
     @property
     def recipient(self):
-        return self.person.full_name if self.person_id else self.institution_name
+        if self.person_id:
+            return self.person.full_name
+        return self.institution_name or self.applicant_name
+
+    @property
+    def household_key(self):
+        """Whom "no double help" counts by: the household, else the person, the institution or the applicant."""
+        if self.household_id:
+            return f"h{self.household_id}"
+        if self.person_id:
+            return f"p{self.person_id}"
+        if self.applicant_id:
+            return f"a{self.applicant_id}"
+        return f"n{self.pk}"
 
 
 class Offer(models.Model):

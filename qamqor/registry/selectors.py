@@ -171,11 +171,10 @@ def household_flags(household: Household, *, on: dt.date | None = None) -> dict:
     }
 
 
-def vulnerability_score(person: Person, *, on: dt.date | None = None) -> Decimal:
-    """Sum of the weights of the categories that apply now (the allocation engine reads this); weights are data."""
+def category_codes(person: Person, *, on: dt.date | None = None) -> set[str]:
+    """The codes of every category that applies to the person now: their own, their household's, and the derived
+    ones (disability, large family, low income)."""
     on = on or timezone.localdate()
-    weights = dict(Category.objects.values_list("code", "weight"))
-    score = Decimal("0")
     codes = set(_active_on(CategoryAssignment.objects.filter(person=person), on).values_list("category__code", flat=True))
     household = current_household(person)
     if household is not None:
@@ -188,8 +187,15 @@ def vulnerability_score(person: Person, *, on: dt.date | None = None) -> Decimal
             codes.add("low_income")
     if person.disability_id:
         codes.add("disability")
-    for code in codes:
-        score += weights.get(code, Decimal("0"))
+    return codes
+
+
+def vulnerability_score(person: Person, *, on: dt.date | None = None, codes: set[str] | None = None,
+                        weights: dict | None = None) -> Decimal:
+    """Sum of the weights of the categories that apply now (the allocation engine reads this); weights are data."""
+    weights = weights if weights is not None else dict(Category.objects.values_list("code", "weight"))
+    codes = codes if codes is not None else category_codes(person, on=on)
+    score = sum((weights.get(code, Decimal("0")) for code in codes), Decimal("0"))
     if person.disability_id and person.disability.severity:
         # A more severe group weighs more: group I adds 2, group II adds 1.
         score += Decimal(3 - person.disability.severity)
