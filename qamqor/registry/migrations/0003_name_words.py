@@ -7,8 +7,10 @@ FORWARD = [
     # Words are added rarely and looked up on every search: no pending list, which the planner would refuse.
     "CREATE INDEX IF NOT EXISTS nameword_word_trgm ON registry_nameword USING gin (word gin_trgm_ops) "
     "WITH (fastupdate = off)",
+    # Without a pending list too: a search must not scan thousands of entries not yet merged into the index after
+    # a bulk load (only VACUUM or autovacuum would merge them); three words per insert are cheap to index at once.
     "CREATE INDEX IF NOT EXISTS person_name_words ON registry_person "
-    "USING gin ((string_to_array(name_key::text, ' ')))",
+    "USING gin ((string_to_array(name_key::text, ' '))) WITH (fastupdate = off)",
     """CREATE OR REPLACE FUNCTION registry_person_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO registry_nameword (word)
