@@ -459,3 +459,35 @@ def choose_removal(kind, q, seed, R, lens, Bt, P, s0, s1, s2):
         out[x] = cands[pick]
         alive[pick] = False
     return out
+
+
+@njit
+def relocate_descent(seed, R, lens, Bt, Zt, ld, P):
+    """Local search: take each request out and put it back at its cheapest place, until no move saves cost."""
+    np.random.seed(seed)
+    n, locked = P[0], P[12]
+    mask = np.zeros(max(n, 1), np.bool_)
+    one = np.empty(1, np.int64)
+    order = np.arange(n)
+    improved = True
+    passes = 0
+    while improved and passes < 10:
+        improved = False
+        passes += 1
+        np.random.shuffle(order)
+        gains = removal_gains(R, lens, P)
+        for x in range(n):
+            i = order[x]
+            if locked[i] or gains[i] < 0:
+                continue
+            before = route_costs(R, lens, P).sum()
+            mask[i] = True
+            remove_requests(mask, R, lens, Bt, Zt, ld, P)
+            mask[i] = False
+            one[0] = i
+            repair(one, 1, 1, 0.0, 0, R, lens, Bt, Zt, ld, P)
+            after = route_costs(R, lens, P).sum()
+            if after < before - 1e-7:
+                improved = True
+                gains = removal_gains(R, lens, P)
+    return passes

@@ -153,7 +153,7 @@ def _roulette(weights, rng):
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
 
 
-TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002}
+TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002, "ls": 2, "ls_near": 0.005, "restart": 0}
 
 
 def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterations: int | None = None,
@@ -188,6 +188,7 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
     s_rem, s_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
     c_rem, c_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
     it = 0
+    last_best = 0
     while True:
         if iterations is not None:
             if it >= iterations:
@@ -211,10 +212,16 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
         pending = np.concatenate([removed.astype(np.int64), cand.unassigned])
         _repair(cand, pending, kreg, 0.025 * maxc if noisy else 0.0, int(rng.integers(2**31)), P)
         f = cand.cost(P) + data.penalty * len(cand.unassigned)
+        if tune["ls"] == 2 and f < best_f * (1 + tune["ls_near"]) or tune["ls"] == 1 and f < best_f - 1e-9:
+            kx.relocate_descent(int(rng.integers(2**31)), cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
+            f = cand.cost(P) + data.penalty * len(cand.unassigned)
         score = 0.0
         if f < best_f - 1e-9:
             best, best_f = cand.copy(), f
             score = SCORES[0]
+            last_best = it
+        elif tune["restart"] and it - last_best >= tune["restart"]:
+            cur, cur_f, last_best = best.copy(), best_f, it
         if f < cur_f - 1e-9:
             cur, cur_f = cand, f
             score = max(score, SCORES[1])
