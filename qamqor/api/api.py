@@ -6,6 +6,7 @@ from ninja import NinjaAPI, Router
 
 from qamqor.accounts.apis import router as accounts_router
 from qamqor.core.apis import router as core_router
+from qamqor.events.apis import router as events_router
 from qamqor.organizations.apis import router as organizations_router
 from qamqor.registry.apis import router as registry_router
 
@@ -28,6 +29,7 @@ api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/organizations", organizations_router)
 api.add_router("/registry", registry_router)
+api.add_router("/events", events_router)
 
 # Last, because Django tries URL patterns in order: any other address under /api/v1/ answers a JSON 404 in the one
 # error shape rather than the site's HTML page.

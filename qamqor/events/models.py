@@ -30,8 +30,13 @@ class Event(models.Model):
     volunteers_needed = models.PositiveIntegerField(_("volunteers needed"), default=0)
     accessible_venue = models.BooleanField(_("step-free venue"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by every service that changes the event; the calendar feed gives it as DTSTAMP with SEQUENCE, so that
+    # calendar programs replace their copy of an event that moved or was cancelled.
+    updated_at = models.DateTimeField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["starts_at"]
@@ -39,10 +44,18 @@ class Event(models.Model):
         verbose_name_plural = _("charity events")
         indexes = [models.Index(fields=["starts_at", "region"], name="event_start_region_idx")]
         constraints = [models.CheckConstraint(condition=Q(ends_at__gte=models.F("starts_at")),
-                                              name="event_ends_after_start")]
+                                              name="event_ends_after_start"),
+                       models.CheckConstraint(condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
+                                              name="event_cancelled_has_reason")]
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_past(self):
+        from django.utils import timezone
+
+        return self.starts_at <= timezone.now()
 
 
 class EventVolunteer(models.Model):
@@ -53,10 +66,16 @@ class EventVolunteer(models.Model):
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1, null=True, blank=True)
     signed_up_at = models.DateTimeField(auto_now_add=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    hours_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="+")
+    hours_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="event_volunteer_once"),
             models.CheckConstraint(condition=Q(hours__isnull=True) | (Q(hours__gte=0) & Q(hours__lte=24)),
                                    name="event_volunteer_hours_in_a_day"),
+            # Hours are only ever recorded as confirmed by the organiser.
+            models.CheckConstraint(condition=Q(hours__isnull=True) | Q(hours_confirmed_at__isnull=False),
+                                   name="event_volunteer_hours_confirmed"),
         ]
