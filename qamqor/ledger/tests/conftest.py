@@ -1,0 +1,59 @@
+"""Small objects the ledger's tests share: campaigns, a warehouse, items, a donor's offer."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+
+@pytest.fixture
+def make_campaign(org):
+    from qamqor.aid.models import Campaign
+
+    def make(title, slug, organizer=None):
+        return Campaign.objects.create(title=title, slug=slug, organizer=organizer or org, status="open",
+                                       starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31))
+
+    return make
+
+
+@pytest.fixture
+def campaign(make_campaign):
+    return make_campaign("Құрбан айт 2026: әжелер мен қарттарға ет", "kurban-ait-2026")
+
+
+@pytest.fixture
+def other_campaign(make_campaign):
+    return make_campaign("Мектепке жол 2026", "school-2026")
+
+
+@pytest.fixture
+def warehouse(org, almaty):
+    from qamqor.aid.models import Warehouse
+
+    return Warehouse.objects.create(organization=org, name="Негізгі қойма", region=almaty)
+
+
+@pytest.fixture
+def food(db):
+    from qamqor.aid.models import Item
+
+    return Item.objects.create(code="test-food-package", name_kk="Азық-түлік себеті", name_ru="Продуктовый набор",
+                               name_en="Food package", kind="goods", help_kind="food", unit="package")
+
+
+@pytest.fixture
+def wheelchair(db):
+    from qamqor.aid.models import Item
+
+    return Item.objects.create(code="test-wheelchair", name_kk="Мүгедектер арбасы", name_ru="Кресло-коляска",
+                               name_en="Wheelchair", kind="goods", help_kind="mobility", unit="piece")
+
+
+@pytest.fixture
+def offer(people, org, campaign):
+    """A donor's gift of money to the organisation, for the campaign."""
+    from qamqor.aid.models import Offer
+
+    return Offer.objects.create(kind="money", donor_user=people["donor"], recipient=org, campaign=campaign,
+                                amount_kzt=Decimal("150000.00"), status="received")
