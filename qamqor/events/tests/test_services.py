@@ -127,7 +127,7 @@ def test_update_cancel_and_mark_held(people, org, almaty, make_event):
 
 @pytest.fixture
 def volunteers(make_user):
-    return [make_user(f"v{n}@test.kz", Role.VOLUNTEER) for n in range(3)]
+    return [make_user(f"v{n}@test.kz", Role.VOLUNTEER, name=f"Ерікті Волонтёров {n}") for n in range(3)]
 
 
 def test_volunteers_sign_up_until_the_places_are_taken(make_event, volunteers):
