@@ -153,7 +153,7 @@ def _roulette(weights, rng):
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
 
 
-TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002, "ls": 2, "ls_near": 0.005, "restart": 0}
+TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002, "ls": 2, "ls_near": 0.005, "restart": 0, "cycle": 0}
 
 
 def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterations: int | None = None,
@@ -189,16 +189,24 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
     c_rem, c_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
     it = 0
     last_best = 0
+    # The annealing runs in cycles: to the time (or iteration) limit, or after `cycle` iterations when the limit
+    # allows more; each new cycle restarts from the best solution at the start temperature.
+    cycle_it, cycle_t = 0, started
     while True:
         if iterations is not None:
             if it >= iterations:
                 break
-            progress = it / max(iterations, 1)
+            progress = (it - cycle_it) / max(iterations - cycle_it, 1)
         else:
             now = time.monotonic()
             if now >= deadline:
                 break
-            progress = (now - started) / max(deadline - started, 1e-9)
+            progress = (now - cycle_t) / max(deadline - cycle_t, 1e-9)
+        if tune["cycle"]:
+            progress = max(progress, (it - cycle_it) / tune["cycle"])
+            if progress >= 1.0:
+                cur, cur_f = best.copy(), best_f
+                cycle_it, cycle_t, progress = it, time.monotonic(), 0.0
         it += 1
         temp = t0 * t_end_ratio ** progress
         cand = cur.copy()
