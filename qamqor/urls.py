@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("qamqor.accounts.urls")),
     path("organizations/", include("qamqor.organizations.urls")),
     path("registry/", include("qamqor.registry.urls")),
+    path("aid/", include("qamqor.aid.urls")),
     path("ledger/", include("qamqor.ledger.urls")),
     path("events/", include("qamqor.events.urls")),
     path("api/v1/", api.urls),

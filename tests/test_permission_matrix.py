@@ -70,6 +70,45 @@ MATRIX = [
         org_staff=200),
     row("GET", "/registry/me/", 200, anonymous=302),
     row("GET", "/registry/me/export.json", 404, anonymous=302, beneficiary=200),
+    # Aid: needs by their recording organisation and the region's coordinators (and the person themself);
+    # campaigns run by the organiser's staff and the coordinators of their regions; offers by donor and recipient.
+    row("GET", "/aid/", 403, anonymous=302, platform_admin=200, coordinator=200, org_admin=200, org_staff=200),
+    row("GET", "/aid/needs/new/", 403, anonymous=302, platform_admin=200, org_admin=200, org_staff=200),
+    row("GET", "/aid/needs/new/?person={person}", 404, anonymous=302, platform_admin=200, coordinator=403,
+        org_admin=200, org_staff=200, beneficiary=403),
+    row("GET", "/aid/needs/{need}/", 404, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200, beneficiary=200),
+    row("POST", "/aid/needs/{need}/cancel/", 404, anonymous=302, platform_admin=302, coordinator=302, org_admin=302,
+        org_staff=302, beneficiary=302),
+    row("POST", "/aid/needs/{need}/link/", 404, anonymous=302, platform_admin=302, coordinator=302, org_admin=302,
+        org_staff=302, beneficiary=302),
+    row("GET", "/aid/apply/", 200, anonymous=302),
+    row("GET", "/aid/my/", 200, anonymous=302),
+    row("GET", "/aid/catalogue/", 200),
+    row("GET", "/aid/campaigns/", 200),
+    row("GET", "/aid/campaigns/new/", 403, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200),
+    row("GET", "/aid/campaigns/{campaign}/", 200),
+    row("GET", "/aid/campaigns/{campaign}/lots/new/", 403, anonymous=302, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200),
+    row("POST", "/aid/campaigns/{campaign}/gather/", 403, anonymous=302, platform_admin=302, coordinator=302,
+        org_admin=302, org_staff=302),
+    row("POST", "/aid/campaigns/{campaign}/allocate/", 403, anonymous=302, platform_admin=302, coordinator=302,
+        org_admin=302, org_staff=302),
+    row("GET", "/aid/allocations/{run}/", 404, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200),
+    row("POST", "/aid/allocations/{run}/confirm/", 404, anonymous=302, platform_admin=302, coordinator=302,
+        org_admin=302, org_staff=302),
+    row("GET", "/aid/distributions/{distribution}/", 404, anonymous=302, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200, beneficiary=200),
+    row("POST", "/aid/distributions/{distribution}/cancel/", 404, anonymous=302, platform_admin=302,
+        coordinator=302, org_admin=302, org_staff=302, beneficiary=302),
+    row("GET", "/aid/offers/", 200, anonymous=302),
+    row("GET", "/aid/offers/new/", 200, anonymous=302),
+    row("GET", "/aid/offers/{offer}/receive/", 404, anonymous=302, platform_admin=200, org_admin=200, org_staff=200,
+        donor=403),
+    row("GET", "/aid/warehouses/", 403, anonymous=302, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200),
     row("GET", "/api/v1/openapi.json", 200),
     row("GET", "/api/v1/regions", 200),
     row("GET", "/api/v1/holidays?year=2026", 200),
@@ -126,14 +165,58 @@ def objects(people, org, almaty):
     assignment = CategoryAssignment.objects.create(category=Category.objects.get(code="pensioner"), person=person,
                                                    evidence="document", evidence_reference="No. 1",
                                                    valid_from="2026-01-01", verified_by=people["org_staff"])
-    return {"org": org.pk, "pending": pending.pk, "task": task.pk, "volunteer": people["volunteer"].pk,
-            "person": person.pk, "household": household.pk, "consent": consent.pk, "assignment": assignment.pk}
+    ids = {"org": org.pk, "pending": pending.pk, "task": task.pk, "volunteer": people["volunteer"].pk,
+           "person": person.pk, "household": household.pk, "consent": consent.pk, "assignment": assignment.pk}
+    return LazyIds(ids, aid=lambda: aid_objects(people, org, almaty, person))
+
+
+class LazyIds(dict):
+    """The ids a path names; the aid objects (an allocation run, a lot, ...) are made only for rows that use them."""
+
+    AID_KEYS = {"need", "campaign", "run", "distribution", "offer"}
+
+    def __init__(self, ids, *, aid):
+        super().__init__(ids)
+        self._aid = aid
+
+    def __missing__(self, key):
+        if key in self.AID_KEYS:
+            self.update(self._aid())
+            return self[key]
+        raise KeyError(key)
+
+
+def aid_objects(people, org, almaty, person):
+    """A need for the person (whose account is the beneficiary's), an open campaign with a previewed allocation, a
+    planned hand-over and a donor's offer to the organisation."""
+    import datetime as dt
+
+    from qamqor.aid import services
+    from qamqor.aid.models import Item, Warehouse
+    from qamqor.ledger import services as ledger
+
+    staff = people["org_staff"]
+    meat = Item.objects.get(code="meat-portion")
+    need = services.need_create(actor=staff, person=person, item=meat, quantity=1)
+    campaign = services.campaign_create(actor=staff, organizer=org, title="Kurban Ait", items=[(meat, 10)],
+                                        starts_on=dt.date(2026, 5, 20), ends_on=dt.date(2026, 6, 10), regions=[almaty])
+    services.campaign_set_status(actor=staff, campaign=campaign, status="open")
+    warehouse = Warehouse.objects.create(organization=org, name="Store", region=almaty)
+    ledger.stock_receive(actor=staff, warehouse=warehouse, item=meat, quantity=5, idempotency_key="matrix")
+    services.lot_create(actor=staff, campaign=campaign, warehouse=warehouse, item=meat, quantity=5)
+    other = services.need_create(actor=staff, person=person, item=meat, quantity=1, campaign=campaign)
+    run = services.allocation_preview(actor=staff, campaign=campaign)
+    distribution = services.distribution_create(actor=staff, need=need, quantity=1, organization=org)
+    offer = services.offer_create(actor=people["donor"], kind="money", recipient=org, amount_kzt="5000")
+    assert other.pk
+    return {"need": need.pk, "campaign": campaign.slug, "run": run.pk, "distribution": distribution.pk,
+            "offer": offer.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method,path,expected", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
 def test_permission_matrix(client_for, people, objects, role, method, path, expected):
     client = client_for(None if role == "anonymous" else people[role])
-    url = path.format(**objects)
+    url = path.format_map(objects)
     response = client.get(url) if method == "GET" else client.post(url)
     assert response.status_code == expected[role], f"{role} {method} {url}"

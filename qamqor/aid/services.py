@@ -690,3 +690,24 @@ def ledger_stock_issue(*, actor, distribution: Distribution):
         lot = distribution.lot
         ledger.stock_issue(actor=actor, warehouse=lot.warehouse, item=lot.item, quantity=distribution.quantity,
                            distribution=distribution)
+
+
+def warehouse_create(*, actor, organization, name: str, region, address: str = ""):
+    """A warehouse of an organisation, where its stock is kept and counted."""
+    from .models import Warehouse
+
+    if organization is None or (organization.pk not in access.staff_organization_ids(actor)
+                                and not access.is_platform_admin(actor)):
+        raise PermissionDenied(_("Only staff of the organisation add its warehouses."))
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("Name the warehouse."), field="name")
+    if region is None:
+        raise ServiceError(_("Choose the region."), field="region")
+    if Warehouse.objects.filter(organization=organization, name=name).exists():
+        raise ServiceError(_("Your organisation already has a warehouse with this name."), field="name")
+    with transaction.atomic():
+        warehouse = Warehouse.objects.create(organization=organization, name=name[:160], region=region,
+                                             address=(address or "").strip()[:300])
+        audit_record(actor=actor, action="warehouse.create", obj=warehouse, after={"name": warehouse.name})
+    return warehouse
