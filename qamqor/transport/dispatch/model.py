@@ -89,12 +89,14 @@ class Plan:
 
     routes: dict
     fixed: list[Fixed] = field(default_factory=list)
+    now: float | None = None  # when re-planning a running day: no stop that is not fixed starts before this
 
 
 class Data:
     """A problem compiled into arrays for the kernels (see the module docstring for node numbers)."""
 
-    def __init__(self, problem: Problem, fixed: Sequence[Fixed] = ()):
+    def __init__(self, problem: Problem, fixed: Sequence[Fixed] = (), now: float | None = None,
+                 vehicles_out: Sequence = ()):
         reqs, vehs = list(problem.requests), list(problem.vehicles)
         n, K = len(reqs), len(vehs)
         N = 2 * n + 2 * K
@@ -130,6 +132,14 @@ class Data:
             e[t], l[t] = v.shift
             cap[k] = (v.seats, v.wheelchairs)
             maxdur[k] = v.max_duration
+        if now is not None:
+            # Nothing that has not happened yet can happen in the past. Vehicles already out are held back by
+            # their fixed stops instead; their start keeps its time.
+            e[:2 * n] = np.maximum(e[:2 * n], now)
+            out = {self.vehicle_index[v] for v in vehicles_out}
+            for k in range(K):
+                if k not in out:
+                    e[2 * n + 2 * k] = max(e[2 * n + 2 * k], now)
         for f in fixed:
             i = self.request_index[f.request]
             node = i if f.kind == "pickup" else n + i

@@ -80,7 +80,10 @@ class State:
 def _compile(problem: Problem, plan: Plan | None):
     """Data with fixed stops pinned, the frozen prefix length of each route, locked requests, and the start routes."""
     fixed = list(plan.fixed) if plan else []
-    data = Data(problem, fixed)
+    now = plan.now if plan else None
+    fixed_requests = {f.request for f in fixed}
+    out = [vid for vid, stops in (plan.routes.items() if plan else ()) if any(r in fixed_requests for r, _ in stops)]
+    data = Data(problem, fixed, now=now, vehicles_out=out)
     lock = np.ones(data.K, np.int64)
     locked = np.zeros(max(data.n, 1), np.bool_)
     start_routes = [[] for _ in range(data.K)]

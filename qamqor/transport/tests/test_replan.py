@@ -91,3 +91,18 @@ def test_wheelchair_places_are_counted_apart_from_seats():
     assert sol.unserved == {}
     by_vehicle = {vans[k].id: {sol.data.describe(int(v))[0] for v in r[1:-1]} for k, r in enumerate(sol.routes)}
     assert "w" in by_vehicle["ramp"]
+
+
+def test_nothing_unfixed_is_planned_before_now(day):
+    inst, sol = day
+    plan = sol.plan()
+    k = max(range(len(sol.routes)), key=lambda v: len(sol.routes[v]))
+    vid = inst.problem.vehicles[k].id
+    first = plan.routes[vid][0]
+    plan.fixed = [Fixed(request=first[0], kind=first[1], start=float(sol.starts[k][1]))]
+    plan.now = now = float(sol.starts[k][1]) + 1.0  # the first passenger has just been picked up
+    again = solve(inst.problem, seed=2, workers=1, iterations=60, warm_start=plan)
+    for r, starts in zip(again.routes, again.starts):
+        for v, b in zip(r[1:-1], starts[1:-1]):
+            if again.data.describe(int(v)) != first:
+                assert b >= now - 1e-9
