@@ -213,6 +213,15 @@ def demo_seed(*, size: str = "small", seed: int = 1, report=None) -> str:
             if mine is not None:
                 Person.objects.filter(pk=mine.pk).update(user=beneficiary)
         summary = f"{len(orgs)} organisations, {len(users)} users, {persons} persons (size {size}, seed {seed})"
+        donor = User.objects.filter(email=f"donor@{DEMO_DOMAIN}").first()
+        if staff_user is not None and donor is not None:
+            from qamqor.aid.demo import demo_aid
+            from qamqor.aid.models import Warehouse
+
+            home = staff_user.role_assignments.filter(organization__isnull=False).first().organization
+            if not Warehouse.objects.filter(organization=home).exists():
+                summary += "; " + demo_aid(rng=rng, home_org=home, staff_user=staff_user, donor_user=donor,
+                                           region=home.region)
         audit_record(actor=None, action="demo.seed", object_type="demo", object_id=str(seed), after={"summary": summary})
     report(total, total, "done")
     return summary
