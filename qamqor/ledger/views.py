@@ -20,6 +20,11 @@ from .forms import DonationForm, ReverseForm, SpendForm, StockReceiveForm, Write
 from .models import Account, Transaction
 
 
+def _data(request):
+    """The submitted form, even an empty one (which must show its errors, not a blank form)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _organization(request, org_id):
     """An organisation whose books this user may see; others answer 404, as if it had no ledger."""
     organization = Organization.objects.filter(pk=org_id).select_related("region").first()
@@ -84,7 +89,7 @@ def organization_ledger(request, org_id):
 def donation_new(request, org_id):
     organization = _organization(request, org_id)
     _recording(request, organization)
-    form = DonationForm(request.POST or None, campaigns=_campaigns_for_donations(),
+    form = DonationForm(_data(request), campaigns=_campaigns_for_donations(),
                         initial={"received_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -112,7 +117,7 @@ def donation_new(request, org_id):
 def spending_new(request, org_id):
     organization = _organization(request, org_id)
     _recording(request, organization)
-    form = SpendForm(request.POST or None, campaigns=_campaigns_with_money(organization))
+    form = SpendForm(_data(request), campaigns=_campaigns_with_money(organization))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -140,7 +145,7 @@ def transaction_reverse(request, pk):
     if txn is None or not access.can_view_ledger(request.user, txn.organization):
         raise Http404(_("No such transaction."))
     _recording(request, txn.organization)
-    form = ReverseForm(request.POST or None)
+    form = ReverseForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.transaction_reverse(actor=request.user, transaction=txn, reason=form.cleaned_data["reason"])
@@ -180,7 +185,7 @@ def warehouse_detail(request, pk):
 def _stock_form(request, pk, *, form_class, title, act, done):
     warehouse = _warehouse(request, pk)
     _recording(request, warehouse.organization)
-    form = form_class(request.POST or None, items=_stock_items())
+    form = form_class(_data(request), items=_stock_items())
     if request.method == "POST" and form.is_valid():
         try:
             act(warehouse, form.cleaned_data)

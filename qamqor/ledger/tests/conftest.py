@@ -6,6 +6,13 @@ from decimal import Decimal
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The shared `people` fixture makes ten users; a fast hasher keeps these tests quick (no log-in by password
+    happens here: clients are logged in with force_login)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_campaign(org):
     from qamqor.aid.models import Campaign
