@@ -5,6 +5,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from ninja import NinjaAPI, Router
 
 from qamqor.accounts.apis import router as accounts_router
+from qamqor.aid.apis import router as aid_router
 from qamqor.core.apis import router as core_router
 from qamqor.ledger.apis import router as ledger_router
 from qamqor.events.apis import router as events_router
@@ -30,6 +31,7 @@ api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/organizations", organizations_router)
 api.add_router("/registry", registry_router)
+api.add_router("/aid", aid_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/events", events_router)
 
