@@ -33,7 +33,7 @@ class Instance:
     end_depot: int  # node number of the end depot in the file: 2n+1 (2006) or 0 (2003)
     fmt: int  # 2003 or 2006
 
-    def file_node(self, data, node: int) -> int:
+    def file_node(self, node: int) -> int:
         """The file's node number of a compiled node."""
         n = self.n
         if node < 2 * n:
@@ -95,12 +95,11 @@ def read(path) -> Instance:
 
 def solution_json(instance: Instance, solution) -> dict:
     """The benchmark output: every stop of every used vehicle with its start time, nodes numbered as in the file."""
-    data = solution.data
     routes = []
     for k, (nodes, starts) in enumerate(zip(solution.routes, solution.starts)):
         if len(nodes) <= 2:
             continue
-        routes.append({"vehicle": k, "stops": [{"node": instance.file_node(data, int(v)), "start": float(b)}
+        routes.append({"vehicle": k, "stops": [{"node": instance.file_node(int(v)), "start": float(b)}
                                                for v, b in zip(nodes, starts)]})
     return {"instance": instance.name, "cost": float(solution.cost), "routes": routes}
 

@@ -156,12 +156,17 @@ def _roulette(weights, rng):
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
 
 
-TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002, "ls": 2, "ls_near": 0.005, "restart": 0, "cycle": 0}
+# q_fraction, q_cap: most requests removed per iteration (share of the requests, absolute cap);
+# start_worse: a solution this much worse is accepted with probability 1/2 at the start; end_ratio: final over
+# starting temperature; ls: relocate descent on no candidate (0), a new best (1), or one within ls_near of the
+# best (2); cycle: iterations per annealing cycle (0: one cycle to the limit).
+TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002, "ls": 2, "ls_near": 0.005,
+          "cycle": 0}
 
 
 def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterations: int | None = None,
            warm_start: Plan | None = None, deadline: float | None = None, tuning: dict | None = None):
-    """One ALNS run; returns (State of the best solution, iterations, data, lock)."""
+    """One ALNS run; returns (State of the best solution, iterations made, compiled data)."""
     started = time.monotonic()
     deadline = deadline if deadline is not None else started + time_limit
     data, lock, locked, start_routes = _compile(problem, warm_start)
@@ -191,7 +196,6 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
     s_rem, s_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
     c_rem, c_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
     it = 0
-    last_best = 0
     # The annealing runs in cycles: to the time (or iteration) limit, or after `cycle` iterations when the limit
     # allows more; each new cycle restarts from the best solution at the start temperature.
     cycle_it, cycle_t = 0, started
@@ -222,17 +226,16 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
         kreg, noisy = INSERTIONS[ii]
         pending = np.concatenate([removed.astype(np.int64), cand.unassigned])
         _repair(cand, pending, kreg, 0.025 * maxc if noisy else 0.0, int(rng.integers(2**31)), P)
-        f = cand.cost(P) + data.penalty * len(cand.unassigned)
-        if tune["ls"] == 2 and f < best_f * (1 + tune["ls_near"]) or tune["ls"] == 1 and f < best_f - 1e-9:
+        cost = cand.cost(P)
+        f = cost + data.penalty * len(cand.unassigned)
+        if tune["ls"] == 1 and f < best_f - 1e-9 or tune["ls"] == 2 and len(cand.unassigned) <= len(
+                best.unassigned) and cost < (best_f - data.penalty * len(best.unassigned)) * (1 + tune["ls_near"]):
             kx.relocate_descent(int(rng.integers(2**31)), cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
             f = cand.cost(P) + data.penalty * len(cand.unassigned)
         score = 0.0
         if f < best_f - 1e-9:
             best, best_f = cand.copy(), f
             score = SCORES[0]
-            last_best = it
-        elif tune["restart"] and it - last_best >= tune["restart"]:
-            cur, cur_f, last_best = best.copy(), best_f, it
         if f < cur_f - 1e-9:
             cur, cur_f = cand, f
             score = max(score, SCORES[1])
