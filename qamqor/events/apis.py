@@ -28,6 +28,7 @@ router = Router(tags=["events"])
 
 MAX_ID = 2**62
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 def money(value: Decimal | None) -> str | None:
@@ -128,6 +129,10 @@ class EventFilter(Input):
 
     @model_validator(mode="after")
     def _in_order(self):
+        for day in (self.from_, self.to):
+            # Far beyond any event, and far from the ends of the calendar (year 9999 overflows a day later).
+            if day is not None and not (FIRST_DAY <= day <= LAST_DAY):
+                raise ValueError(_("Give dates from 2000-01-01 to 2100-12-31."))
         if self.from_ and self.to and self.to < self.from_:
             raise ValueError(_("The date 'to' is before 'from'. Swap them."))
         return self

@@ -104,3 +104,10 @@ def test_the_formatting_follows_the_language():
     assert format_tenge(Decimal("1250.5"), lang="en") == "1,250.50\u00a0₸"
     assert format_tenge(Decimal("1250.5"), lang="kk") == "1\u00a0250,50\u00a0₸"
     assert format_number(999, lang="en") == "999" and format_number(-1234567, lang="en") == "-1,234,567"
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01&to=9999-12-31", "from=2026-13-01", "from=2026-02-01&to=2026-01-01",
+                                   "region=abc", "region=123456789"])
+def test_the_event_list_refuses_bad_filters_in_the_one_error_shape(client, db, query):
+    response = client.get(f"/api/v1/events?{query}")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid"
