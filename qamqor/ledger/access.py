@@ -4,7 +4,8 @@ permissions are decided (DESIGN.md section 5).
 An organisation's administrators and staff (of a verified organisation) record and see its ledger. Platform
 administrators and the coordinators of the organisation's region see it; they record nothing in another
 organisation's books. Stock moved by an allocation or a distribution (reserve, release, hand over, return) may also
-be moved by the coordinators of the warehouse's region, who confirm allocations. A donor sees the receipts of their
+be moved by platform administrators, the coordinators of the warehouse's region (who confirm allocations) and the
+volunteer handing a distribution over. A donor sees the receipts of their
 own gifts and where each gift went (the trace page), nothing else.
 """
 
@@ -49,11 +50,21 @@ def can_record(user, organization) -> bool:
     return organization.pk in recording_organization_ids(user)
 
 
-def can_move_reserved_stock(user, warehouse) -> bool:
-    """Reserving, releasing, handing over and returning follow allocations and distributions: the warehouse's
-    organisation, and the coordinators of its region (who confirm allocations)."""
-    return (warehouse.organization_id in recording_organization_ids(user)
-            or warehouse.region_id in coordinator_region_ids(user))
+def can_move_reserved_stock(user, warehouse, distribution=None) -> bool:
+    """Reserving, releasing, handing over and returning follow allocations and distributions (the aid app checks
+    its own rules first): platform admins, the warehouse's organisation, the coordinators of its region (who
+    confirm allocations), and for one distribution the volunteer handing it over and the coordinators of the
+    recipient's region."""
+    if is_platform_admin(user):
+        return True
+    if not _signed_in(user):
+        return False
+    if (warehouse.organization_id in recording_organization_ids(user)
+            or warehouse.region_id in coordinator_region_ids(user)):
+        return True
+    if distribution is None:
+        return False
+    return distribution.volunteer_id == user.pk or distribution.need.region_id in coordinator_region_ids(user)
 
 
 def is_offer_donor(user, offer) -> bool:

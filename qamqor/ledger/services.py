@@ -411,8 +411,8 @@ def _check_stock_keeper(actor, warehouse):
                                  "stock."))
 
 
-def _check_stock_mover(actor, warehouse):
-    if not access.can_move_reserved_stock(actor, warehouse):
+def _check_stock_mover(actor, warehouse, distribution=None):
+    if not access.can_move_reserved_stock(actor, warehouse, distribution):
         raise PermissionDenied(_("Only the warehouse's organisation and the coordinators of its region may move "
                                  "stock for distributions."))
 
@@ -442,7 +442,7 @@ def stock_receive(*, actor, warehouse, item, quantity, idempotency_key, offer=No
 def stock_reserve(*, actor, warehouse, item, quantity, lot=None, reference="", distribution=None,
                   idempotency_key="") -> StockMovement:
     """Set units aside for an allocation or a distribution; only free units (on hand, not reserved) can be."""
-    _check_stock_mover(actor, warehouse)
+    _check_stock_mover(actor, warehouse, distribution)
     _check_lot(lot, warehouse, item)
     _check_distribution(distribution, item)
     reference = _clean_text(reference, field="reference", limit=200)
@@ -454,7 +454,7 @@ def stock_reserve(*, actor, warehouse, item, quantity, lot=None, reference="", d
 def stock_release(*, actor, warehouse, item, quantity, lot=None, reference="", distribution=None,
                   idempotency_key="") -> StockMovement:
     """Give reserved units back to free stock (an allocation undone before hand-over)."""
-    _check_stock_mover(actor, warehouse)
+    _check_stock_mover(actor, warehouse, distribution)
     _check_lot(lot, warehouse, item)
     _check_distribution(distribution, item)
     reference = _clean_text(reference, field="reference", limit=200)
@@ -465,7 +465,7 @@ def stock_release(*, actor, warehouse, item, quantity, lot=None, reference="", d
 
 def stock_issue(*, actor, warehouse, item, quantity, distribution=None, lot=None, idempotency_key="") -> StockMovement:
     """Hand reserved units over to people: they leave the warehouse (on hand and reserved go down)."""
-    _check_stock_mover(actor, warehouse)
+    _check_stock_mover(actor, warehouse, distribution)
     _check_lot(lot, warehouse, item)
     _check_distribution(distribution, item)
     return _move(actor=actor, warehouse=warehouse, item=item, kind=StockMovement.Kind.ISSUED, quantity=quantity,
@@ -476,7 +476,7 @@ def stock_issue(*, actor, warehouse, item, quantity, distribution=None, lot=None
 def stock_return(*, actor, warehouse, item, quantity, distribution=None, lot=None, reason="",
                  idempotency_key="") -> StockMovement:
     """Units handed over come back (a cancelled distribution): on hand goes up again."""
-    _check_stock_mover(actor, warehouse)
+    _check_stock_mover(actor, warehouse, distribution)
     _check_lot(lot, warehouse, item)
     _check_distribution(distribution, item)
     reason = _clean_text(reason, field="reason", limit=300)

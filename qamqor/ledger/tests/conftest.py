@@ -13,6 +13,36 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The tests read the English messages; the site's default language is Kazakh."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client_for(client_for):
+    """The shared fixture, with clients that ask for English pages."""
+
+    def make(user):
+        client = client_for(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def transactional_regions(transactional_db):
+    """The regions reloaded: a transactional test's flush empties the table the data migration filled."""
+    from qamqor.core.models import Region
+    from qamqor.core.reference import load_regions
+
+    load_regions(Region)
+
+
 @pytest.fixture
 def make_campaign(org):
     from qamqor.aid.models import Campaign

@@ -143,8 +143,9 @@ def test_the_regions_coordinator_may_reserve_for_an_allocation(people, warehouse
     services.stock_receive(actor=people["org_staff"], warehouse=warehouse, item=food, quantity=5,
                            idempotency_key="in")
     services.stock_reserve(actor=people["coordinator"], warehouse=warehouse, item=food, quantity=5, reference="run 1")
-    with pytest.raises(PermissionDenied):
-        services.stock_reserve(actor=people["volunteer"], warehouse=warehouse, item=food, quantity=1)
+    for role in ("volunteer", "donor", "dispatcher"):
+        with pytest.raises(PermissionDenied):
+            services.stock_reserve(actor=people[role], warehouse=warehouse, item=food, quantity=1)
 
 
 def test_stock_moves_and_never_goes_below_zero(people, warehouse, food):
