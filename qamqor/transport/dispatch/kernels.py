@@ -136,7 +136,7 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
     q0 = q[pn, 0]
     q1 = q[pn, 1]
     L = maxride[i]
-    if q0 > c0 or q1 > c1:
+    if q0 > c0 or q1 > c1 or r + 2 > R.shape[1]:
         return INF, -1, -1
     size = (r * (r + 1)) // 2
     cd = np.empty(size)

@@ -71,6 +71,9 @@ class Problem:
     costs: np.ndarray
     ride_rule: RideRule = field(default_factory=RideRule)
     unserved_penalty: float = 10_000.0
+    # At most this many requests on one vehicle: bounds the route arrays, which every search iteration copies
+    # (280 vehicles × 10,000 stops would be 100 MB a copy).
+    max_route_requests: int = 80
     name: str = ""
 
 

@@ -61,8 +61,8 @@ class State:
 
     @classmethod
     def empty(cls, data: Data, lock):
-        K, width = data.K, 2 * data.n + 2
-        R = np.zeros((K, width + 2), np.int64)
+        K, width = data.K, 2 * min(data.n, max(1, data.problem.max_route_requests)) + 2
+        R = np.zeros((K, width), np.int64)
         lens = np.full(K, 2, np.int64)
         for k in range(K):
             R[k, 0], R[k, 1] = 2 * data.n + 2 * k, 2 * data.n + 2 * k + 1
@@ -128,6 +128,9 @@ def _start_state(data, P, lock, locked, start_routes):
             raise ValueError(f"Vehicle {data.problem.vehicles[k].id!r}: every request needs its pickup before its "
                              f"drop-off on the same vehicle.")
         row = [2 * n + 2 * k, *nodes, 2 * n + 2 * k + 1]
+        if len(row) > st.R.shape[1]:
+            raise ValueError(f"Vehicle {data.problem.vehicles[k].id!r} has more requests than the problem allows "
+                             f"on one vehicle ({data.problem.max_route_requests}).")
         st.R[k, :len(row)] = row
         st.lens[k] = len(row)
         if not kx.route_state(k, st.R, st.lens, st.Bt, st.Zt, st.ld, P, ppos):

@@ -106,3 +106,12 @@ def test_nothing_unfixed_is_planned_before_now(day):
         for v, b in zip(r[1:-1], starts[1:-1]):
             if again.data.describe(int(v)) != first:
                 assert b >= now - 1e-9
+
+
+def test_a_vehicle_takes_no_more_requests_than_allowed():
+    times = np.array([[0, 5, 10], [5, 0, 6], [10, 6, 0]], dtype=float)
+    requests = [Request(id=x, pickup=Stop(1), dropoff=Stop(2)) for x in "ab"]
+    problem = Problem(requests=requests, vehicles=[Vehicle(id="van", start=0, end=0, seats=4)], times=times,
+                      costs=times, max_route_requests=1)
+    sol = solve(problem, seed=0, workers=1, iterations=10)
+    assert len(sol.unserved) == 1
