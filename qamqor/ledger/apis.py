@@ -52,7 +52,7 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 # Answers.
 
-class AccountOut(Schema):
+class LedgerAccountOut(Schema):
     id: int
     kind: Literal[tuple(Account.Kind.values)]
     campaign_id: int | None
@@ -69,7 +69,7 @@ class AccountOut(Schema):
         return money(obj.normal_balance)
 
 
-class CampaignTotalsOut(Schema):
+class LedgerCampaignTotalsOut(Schema):
     campaign_id: int
     title: str
     raised: str
@@ -89,14 +89,14 @@ class CampaignTotalsOut(Schema):
         return money(obj.left)
 
 
-class BalancesOut(Schema):
+class LedgerBalancesOut(Schema):
     organization_id: int
-    accounts: list[AccountOut]
-    campaigns: list[CampaignTotalsOut] = Field(..., description="Money restricted to each campaign: raised, spent, "
+    accounts: list[LedgerAccountOut]
+    campaigns: list[LedgerCampaignTotalsOut] = Field(..., description="Money restricted to each campaign: raised, spent, "
                                                                 "left.")
 
 
-class EntryOut(Schema):
+class LedgerEntryOut(Schema):
     account_id: int
     account_kind: str
     campaign_id: int | None
@@ -120,7 +120,7 @@ class EntryOut(Schema):
         return money(obj.credit)
 
 
-class TransactionOut(Schema):
+class LedgerTransactionOut(Schema):
     id: int
     number: str = Field(..., description="The number printed on a receipt.")
     organization_id: int
@@ -136,7 +136,7 @@ class TransactionOut(Schema):
     reverses_id: int | None
     reversed_by_id: int | None
     created_at: dt.datetime
-    entries: list[EntryOut]
+    entries: list[LedgerEntryOut]
 
     @staticmethod
     def resolve_number(obj):
@@ -156,7 +156,7 @@ class TransactionOut(Schema):
         return list(obj.entries.all())
 
 
-class StockOut(Schema):
+class LedgerStockOut(Schema):
     warehouse_id: int
     warehouse: str
     item_id: int
@@ -176,7 +176,7 @@ class StockOut(Schema):
 
 # Requests.
 
-class BodyIn(Input):
+class LedgerBodyIn(Input):
     @model_validator(mode="before")
     @classmethod
     def _an_object(cls, value):
@@ -185,7 +185,7 @@ class BodyIn(Input):
         return value
 
 
-class MoneyIn(BodyIn):
+class LedgerMoneyIn(LedgerBodyIn):
     amount: str = Field(..., max_length=16, description="Tenge, a decimal string with at most two decimals.",
                         examples=["150000.00"], json_schema_extra={"pattern": MONEY_PATTERN})
     idempotency_key: str | None = Field(None, min_length=1, max_length=100,
@@ -199,7 +199,7 @@ class MoneyIn(BodyIn):
         return value
 
 
-class DonationIn(MoneyIn):
+class LedgerDonationIn(LedgerMoneyIn):
     campaign_id: RecordId | None = Field(None, description="Restrict the money to this campaign.")
     offer_id: RecordId | None = Field(None, description="The donor's offer of money this donation fulfils; its "
                                                         "campaign, if any, restricts the money.")
@@ -207,7 +207,7 @@ class DonationIn(MoneyIn):
     received_on: IsoDate | None = Field(None, description="Today when not given.")
 
 
-class SpendIn(MoneyIn):
+class LedgerSpendIn(LedgerMoneyIn):
     purpose: Literal["purchase", "cash_assistance"]
     campaign_id: RecordId | None = Field(None, description="Spend the campaign's restricted money; otherwise "
                                                            "unrestricted money.")
@@ -215,7 +215,7 @@ class SpendIn(MoneyIn):
     description: str = Field("", max_length=300)
 
 
-class ReverseIn(BodyIn):
+class LedgerReverseIn(LedgerBodyIn):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
@@ -260,7 +260,7 @@ IdempotencyHeader = Header(None, alias="Idempotency-Key", max_length=100,
 
 # Operations.
 
-@router.get("/organizations/{org_id}/balances", response={200: BalancesOut, **responses(401, 404, 422)}, auth=AUTH,
+@router.get("/organizations/{org_id}/balances", response={200: LedgerBalancesOut, **responses(401, 404, 422)}, auth=AUTH,
             summary="An organisation's balances")
 def balances(request, org_id: int = Path(..., ge=1, le=MAX_ID)):
     """Every account with its balance, and per campaign the money raised, spent and left."""
@@ -270,7 +270,7 @@ def balances(request, org_id: int = Path(..., ge=1, le=MAX_ID)):
             "campaigns": selectors.campaign_totals(organization=organization)}
 
 
-@router.get("/organizations/{org_id}/journal", response={200: list[TransactionOut], **responses(401, 404, 422)},
+@router.get("/organizations/{org_id}/journal", response={200: list[LedgerTransactionOut], **responses(401, 404, 422)},
             auth=AUTH, summary="An organisation's journal")
 @paginate(Pagination)
 def journal(request, org_id: int = Path(..., ge=1, le=MAX_ID)):
@@ -280,9 +280,9 @@ def journal(request, org_id: int = Path(..., ge=1, le=MAX_ID)):
 
 
 @router.post("/organizations/{org_id}/donations",
-             response={200: TransactionOut, 201: TransactionOut, **responses(400, 401, 403, 404, 409, 422)},
+             response={200: LedgerTransactionOut, 201: LedgerTransactionOut, **responses(400, 401, 403, 404, 409, 422)},
              auth=AUTH, summary="Record a donation")
-def record_donation(request, payload: DonationIn, org_id: int = Path(..., ge=1, le=MAX_ID),
+def record_donation(request, payload: LedgerDonationIn, org_id: int = Path(..., ge=1, le=MAX_ID),
                     idempotency_key: str | None = IdempotencyHeader):
     """For the organisation's administrators and staff. 201 when recorded; 200 with the same transaction when the
     same key and data were already recorded; 409 when the key was used for other data."""
@@ -309,9 +309,9 @@ def record_donation(request, payload: DonationIn, org_id: int = Path(..., ge=1, 
 
 
 @router.post("/organizations/{org_id}/spending",
-             response={200: TransactionOut, 201: TransactionOut, **responses(400, 401, 403, 404, 409, 422)},
+             response={200: LedgerTransactionOut, 201: LedgerTransactionOut, **responses(400, 401, 403, 404, 409, 422)},
              auth=AUTH, summary="Record a purchase or cash assistance")
-def record_spending(request, payload: SpendIn, org_id: int = Path(..., ge=1, le=MAX_ID),
+def record_spending(request, payload: LedgerSpendIn, org_id: int = Path(..., ge=1, le=MAX_ID),
                     idempotency_key: str | None = IdempotencyHeader):
     """From the campaign's restricted money when campaign_id is given (refused with 422 if it would go below zero),
     else from unrestricted money. Idempotent as donations are."""
@@ -339,9 +339,9 @@ def record_spending(request, payload: SpendIn, org_id: int = Path(..., ge=1, le=
 
 
 @router.post("/transactions/{transaction_id}/reverse",
-             response={201: TransactionOut, **responses(400, 401, 403, 404, 409, 422)}, auth=AUTH,
+             response={201: LedgerTransactionOut, **responses(400, 401, 403, 404, 409, 422)}, auth=AUTH,
              summary="Reverse a transaction")
-def reverse(request, payload: ReverseIn, transaction_id: int = Path(..., ge=1, le=MAX_ID)):
+def reverse(request, payload: LedgerReverseIn, transaction_id: int = Path(..., ge=1, le=MAX_ID)):
     """Records the reversing entry (same lines, debit and credit swapped). A reversal, or a transaction already
     reversed, is refused with 409."""
     user = request.auth
@@ -352,7 +352,7 @@ def reverse(request, payload: ReverseIn, transaction_id: int = Path(..., ge=1, l
     return Status(201, _transaction_out(reversal.pk))
 
 
-@router.get("/organizations/{org_id}/stock", response={200: list[StockOut], **responses(401, 404, 422)}, auth=AUTH,
+@router.get("/organizations/{org_id}/stock", response={200: list[LedgerStockOut], **responses(401, 404, 422)}, auth=AUTH,
             summary="An organisation's stock")
 def stock(request, org_id: int = Path(..., ge=1, le=MAX_ID)):
     """Units on hand, reserved and free, per warehouse and item."""

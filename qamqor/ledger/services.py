@@ -132,19 +132,21 @@ def _lock_accounts(ids) -> dict[int, Account]:
     return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
 
 
-def _overdraft_message(account):
+def _overdraft_message(account, field, code):
     if account.kind == Account.Kind.RESTRICTED_CASH:
         return ServiceError(
             _("The money restricted to the campaign “%(campaign)s” is %(left)s ₸; this would take it below zero. "
               "Restricted money is spent only on its campaign and only as far as it goes.")
-            % {"campaign": account.campaign, "left": account.balance}, field="amount")
+            % {"campaign": account.campaign, "left": account.balance}, field=field, code=code)
     return ServiceError(_("The organisation's unrestricted cash is %(left)s ₸; this would take it below zero. Money "
                           "restricted to a campaign cannot be used instead.") % {"left": account.balance},
-                        field="amount")
+                        field=field, code=code)
 
 
-def _post(*, accounts: dict[int, Account], lines: list[tuple[int, Decimal, Decimal]], **header) -> Transaction:
-    """Write one balanced transaction and move the locked accounts' balances with it."""
+def _post(*, accounts: dict[int, Account], lines: list[tuple[int, Decimal, Decimal]], field="amount", code="invalid",
+          **header) -> Transaction:
+    """Write one balanced transaction and move the locked accounts' balances with it; refuse (naming `field`) one
+    that would take cash below zero."""
     debit = sum((d for _a, d, _c in lines), Decimal(0))
     credit = sum((c for _a, _d, c in lines), Decimal(0))
     if debit != credit or debit <= 0 or len(lines) < 2:
@@ -157,9 +159,10 @@ def _post(*, accounts: dict[int, Account], lines: list[tuple[int, Decimal, Decim
         account = accounts[account_id]
         after = account.balance + change
         if change < 0 and account.kind in Account.CASH_KINDS and after < 0:
-            raise _overdraft_message(account)
+            raise _overdraft_message(account, field, code)
         if change > 0 and account.kind == Account.Kind.RESTRICTED_FUND and after > 0:
-            raise ServiceError(_("This would leave the campaign's restricted fund owing money."), field="amount")
+            raise ServiceError(_("This would leave the campaign's restricted fund owing money."), field=field,
+                               code=code)
     # The amount a person reads: what moved (a restricted payment has four lines of the same amount).
     txn = Transaction.objects.create(amount=max(max(d, c) for _a, d, c in lines), **header)
     Entry.objects.bulk_create([Entry(transaction=txn, account_id=a, debit=d, credit=c) for a, d, c in lines])
@@ -316,7 +319,9 @@ def transaction_reverse(*, actor, transaction: Transaction, reason) -> Transacti
         fingerprint = _fingerprint({"service": "transaction_reverse", "transaction": original.pk})
 
         def create():
-            txn = _post(accounts=accounts, lines=lines, organization=original.organization, date=timezone.localdate(),
+            # Reversing money that is no longer there (a gift already spent) conflicts with the books as they are.
+            txn = _post(accounts=accounts, lines=lines, field=None, code="conflict",
+                        organization=original.organization, date=timezone.localdate(),
                         kind=Transaction.Kind.REVERSAL, reason=reason,
                         description=(_("Reversal of %(number)s") % {"number": original.receipt_number})[:300],
                         donor_name=original.donor_name, idempotency_key=key, fingerprint=fingerprint,

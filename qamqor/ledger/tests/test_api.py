@@ -86,3 +86,48 @@ def test_spending_reversal_balances_and_stock(api, people, org, campaign, wareho
     assert api("GET", f"{base}/stock").json() == [{"warehouse_id": warehouse.pk, "warehouse": warehouse.name,
                                                    "item_id": food.pk, "item_code": food.code, "on_hand": 7,
                                                    "reserved": 0, "available": 7}]
+
+
+@pytest.fixture
+def schema(db):
+    """The API's OpenAPI document, called through the WSGI application (as the shared schemathesis tests do)."""
+    import schemathesis
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from qamqor.wsgi import application
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_the_success_answers_match_the_document(schema, people, org, campaign, warehouse, food):
+    import schemathesis
+
+    _token, raw = token_create(user=people["org_staff"], name="schema")
+    headers = {"Authorization": f"Bearer {raw}"}
+    services.stock_receive(actor=people["org_staff"], warehouse=warehouse, item=food, quantity=2, idempotency_key="a")
+
+    def call(method, path, status, **kwargs):
+        case = schema[path][method].Case(headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
+        response = case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+        assert response.status_code == status, response.text
+        return response.json()
+
+    org_path = {"org_id": org.pk}
+    gift = call("POST", "/api/v1/ledger/organizations/{org_id}/donations", 201, path_parameters=org_path,
+                headers={"Idempotency-Key": "doc-1"}, body={"amount": "500.00", "campaign_id": campaign.pk,
+                                                           "received_on": "2026-05-01"})
+    call("POST", "/api/v1/ledger/organizations/{org_id}/donations", 200, path_parameters=org_path,
+         headers={"Idempotency-Key": "doc-1"}, body={"amount": "500.00", "campaign_id": campaign.pk,
+                                                    "received_on": "2026-05-01"})
+    call("POST", "/api/v1/ledger/organizations/{org_id}/spending", 201, path_parameters=org_path,
+         body={"amount": "100.00", "purpose": "purchase", "campaign_id": campaign.pk, "idempotency_key": "doc-2"})
+    call("POST", "/api/v1/ledger/transactions/{transaction_id}/reverse", 409,
+         path_parameters={"transaction_id": gift["id"]}, body={"reason": "spent already"})
+    call("GET", "/api/v1/ledger/organizations/{org_id}/balances", 200, path_parameters=org_path)
+    call("GET", "/api/v1/ledger/organizations/{org_id}/journal", 200, path_parameters=org_path)
+    call("GET", "/api/v1/ledger/organizations/{org_id}/stock", 200, path_parameters=org_path)
