@@ -170,7 +170,7 @@ class CampaignOut(Schema):
         return sorted(obj.items.all(), key=lambda line: line.item.code)
 
 
-class ProgressOut(Schema):
+class CampaignProgressOut(Schema):
     item: ItemRef
     target: int
     in_lots: int = Field(..., description="Units put at the campaign's disposal in warehouses.")
@@ -181,7 +181,7 @@ class ProgressOut(Schema):
 
 
 class CampaignDetailOut(CampaignOut):
-    progress: list[ProgressOut] = Field(..., description="Per item; counts only, no personal data.")
+    progress: list[CampaignProgressOut] = Field(..., description="Per item; counts only, no personal data.")
     can_manage: bool = Field(..., description="Whether you run this campaign (lots, allocation).")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -63,6 +64,16 @@ def money_amount(value, *, field: str = "amount_kzt") -> Decimal:
     if amount > MAX_AMOUNT:
         raise ServiceError(_("The amount is too large. Check the number."), field=field)
     return amount.quantize(Decimal("0.01"))
+
+
+def _is_zero(value) -> bool:
+    """No amount given: empty, or zero written any way ("0", "0.00", 0)."""
+    if value is None or str(value).strip() == "":
+        return True
+    try:
+        return Decimal(str(value).strip().replace(",", ".")) == 0
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def _urgency(value) -> int:
@@ -237,7 +248,7 @@ def campaign_create(*, actor, organizer, title: str, starts_on: dt.date, ends_on
         raise ServiceError(_("Enter the dates of the campaign."), field="starts_on")
     if ends_on < starts_on:
         raise ServiceError(_("The campaign must end on or after the day it starts."), field="ends_on")
-    budget = Decimal("0") if budget_kzt in (None, "", 0) else money_amount(budget_kzt, field="budget_kzt")
+    budget = Decimal("0") if _is_zero(budget_kzt) else money_amount(budget_kzt, field="budget_kzt")
     regions = list(regions)
     coordinator_regions = access.coordinator_region_ids(actor)
     if (not access.is_platform_admin(actor) and organizer.pk not in access.staff_organization_ids(actor)
@@ -530,48 +541,57 @@ def allocation_confirm(*, actor, run: AllocationRun, organization=None) -> list[
         if locked_run.status != AllocationRun.Status.PREVIEW:
             raise ServiceError(_("This allocation is no longer a preview: it was confirmed, dropped, or replaced by "
                                  "a newer one."), code="conflict")
-        lines = list(locked_run.lines.select_related("need", "need__item", "lot"))
+        lines = list(locked_run.lines.all())
         lot_ids = sorted({line.lot_id for line in lines})
         # Lock the lots in one order (by id) so that two confirmations cannot deadlock.
-        lots = {lot.pk: lot for lot in Lot.objects.select_for_update().filter(pk__in=lot_ids).order_by("pk")}
+        lots = {lot.pk: lot for lot in Lot.objects.select_for_update(of=("self",))
+                .select_related("item", "warehouse__organization").filter(pk__in=lot_ids).order_by("pk")}
         needs = {n.pk: n for n in Need.objects.select_for_update().filter(
             pk__in=sorted({line.need_id for line in lines})).order_by("pk")}
         wanted: dict[int, int] = {}
         for line in lines:
             wanted[line.lot_id] = wanted.get(line.lot_id, 0) + line.quantity
-        for lot_id, quantity in wanted.items():
-            if lots[lot_id].available < quantity or lots[lot_id].excluded:
-                locked_run.status = AllocationRun.Status.STALE
-                locked_run.save(update_fields=["status"])
-                raise ServiceError(_("The stock changed since this preview was made (someone else confirmed an "
-                                     "allocation from the same lots). Make a new preview."), code="stale")
-        for line in lines:
-            if needs[line.need_id].status not in (Need.Status.OPEN, Need.Status.ALLOCATED):
-                raise ServiceError(_("A need in this preview was cancelled or delivered since. Make a new preview."),
-                                   code="stale")
-        created = []
-        for lot_id, quantity in wanted.items():
-            # The lot's units are already reserved in the warehouse's stock; here they are promised to needs.
-            Lot.objects.filter(pk=lot_id).update(allocated=lots[lot_id].allocated + quantity)
-        for line in lines:
-            need = needs[line.need_id]
-            lot = lots[line.lot_id]
-            created.append(Distribution(
-                need=need, person_id=need.person_id, household_id=need.household_id, item_id=lot.item_id,
-                quantity=line.quantity, lot=lot, campaign=campaign, run=locked_run,
-                organization=organization or lot.warehouse.organization,
-                value_kzt=(lot.item.value_kzt or Decimal("0")) * line.quantity, created_by=actor))
-        created = Distribution.objects.bulk_create(created, batch_size=2000)
-        Need.objects.filter(pk__in=[line.need_id for line in lines]).update(status=Need.Status.ALLOCATED)
-        locked_run.status = AllocationRun.Status.CONFIRMED
-        locked_run.confirmed_by = actor
-        locked_run.confirmed_at = timezone.now()
-        locked_run.save(update_fields=["status", "confirmed_by", "confirmed_at"])
-        # Other previews of the campaign were made against stock that is now promised.
-        AllocationRun.objects.filter(campaign=campaign, status=AllocationRun.Status.PREVIEW).update(
-            status=AllocationRun.Status.STALE)
-        audit_record(actor=actor, action="allocation.confirm", obj=locked_run, after={
-            "distributions": len(created), "units": sum(wanted.values())})
+        stale = None
+        if any(lots[lot_id].available < quantity or lots[lot_id].excluded for lot_id, quantity in wanted.items()):
+            stale = _("The stock changed since this preview was made (someone else confirmed an allocation from the "
+                      "same lots). Make a new preview.")
+        elif any(needs[line.need_id].status not in (Need.Status.OPEN, Need.Status.ALLOCATED) for line in lines):
+            stale = _("A need in this preview was cancelled or delivered since. Make a new preview.")
+        if stale:
+            # Nothing else is written: the run stays marked out of date (committed), and the call is refused below.
+            AllocationRun.objects.filter(pk=locked_run.pk).update(status=AllocationRun.Status.STALE)
+        else:
+            created = _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, organization)
+    if stale:
+        raise ServiceError(stale, code="stale")
+    return created
+
+
+def _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, organization) -> list[Distribution]:
+    """Inside allocation_confirm's transaction, with the campaign, run, lots and needs locked."""
+    created = []
+    for lot_id, quantity in wanted.items():
+        # The lot's units are already reserved in the warehouse's stock; here they are promised to needs.
+        Lot.objects.filter(pk=lot_id).update(allocated=lots[lot_id].allocated + quantity)
+    for line in lines:
+        need = needs[line.need_id]
+        lot = lots[line.lot_id]
+        created.append(Distribution(
+            need=need, person_id=need.person_id, household_id=need.household_id, item_id=lot.item_id,
+            quantity=line.quantity, lot=lot, campaign=campaign, run=locked_run,
+            organization=organization or lot.warehouse.organization,
+            value_kzt=(lot.item.value_kzt or Decimal("0")) * line.quantity, created_by=actor))
+    created = Distribution.objects.bulk_create(created, batch_size=2000)
+    Need.objects.filter(pk__in=[line.need_id for line in lines]).update(status=Need.Status.ALLOCATED)
+    locked_run.status = AllocationRun.Status.CONFIRMED
+    locked_run.confirmed_by = actor
+    locked_run.confirmed_at = timezone.now()
+    locked_run.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    # Other previews of the campaign were made against stock that is now promised.
+    AllocationRun.objects.filter(campaign=campaign, status=AllocationRun.Status.PREVIEW).update(
+        status=AllocationRun.Status.STALE)
+    audit_record(actor=actor, action="allocation.confirm", obj=locked_run, after={
+        "distributions": len(created), "units": sum(wanted.values())})
     return created
 
 
@@ -637,7 +657,7 @@ def distribution_hand_over(*, actor, distribution: Distribution, code: str = "",
     code = (code or "").strip().replace(" ", "")
     if not code and not signature:
         raise ServiceError(_("Enter the recipient's code, or confirm that they signed the list."), field="code")
-    if code and not hmac.compare_digest(code, recipient_code(distribution)):
+    if code and (not re.fullmatch(r"[0-9]{6}", code) or not hmac.compare_digest(code, recipient_code(distribution))):
         raise ServiceError(_("This code does not match. Ask the recipient to read it again from their page or "
                              "slip."), field="code")
     with transaction.atomic():

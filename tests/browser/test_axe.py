@@ -28,6 +28,12 @@ def submit_the_form_empty(page):
     assert page.locator("#error-summary[role=alert] a").count() >= 3
 
 
+def submit_two_empty_fields(page):
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    assert page.locator("#error-summary[role=alert] a").count() == 2
+
+
 def open_the_accessibility_panel(page):
     page.locator(".a11y-panel > summary").click()
     assert page.locator(".a11y-panel .a11y-form").is_visible()
@@ -101,6 +107,21 @@ PAGES = {
     "registry-duplicates": Visit("/registry/duplicates/", Role.COORDINATOR, needs=("person",)),
     "registry-duplicate": Visit("/registry/duplicates/{candidate}/", Role.COORDINATOR, needs=("person",)),
     "registry-me": Visit("/registry/me/", Role.BENEFICIARY, needs=("person",)),
+    "aid-needs": Visit("/aid/?status=open", Role.ORG_STAFF, needs=("person", "aid")),
+    "aid-need": Visit("/aid/needs/{need}/", Role.ORG_STAFF, needs=("person", "aid")),
+    "aid-need-new-with-errors": Visit("/aid/needs/new/?person={person}", Role.ORG_STAFF, needs=("person", "aid"),
+                                      then=submit_two_empty_fields),
+    "aid-apply-with-errors": Visit("/aid/apply/", Role.BENEFICIARY, then=submit_the_form_empty),
+    "aid-my": Visit("/aid/my/", Role.BENEFICIARY, needs=("person", "aid")),
+    "aid-catalogue": Visit("/aid/catalogue/"),
+    "aid-campaigns": Visit("/aid/campaigns/", needs=("person", "aid")),
+    "aid-campaign-public": Visit("/aid/campaigns/{campaign}/", needs=("person", "aid")),
+    "aid-campaign-manage": Visit("/aid/campaigns/{campaign}/", Role.ORG_STAFF, needs=("person", "aid")),
+    "aid-allocation": Visit("/aid/allocations/{run}/", Role.ORG_STAFF, needs=("person", "aid")),
+    "aid-distribution": Visit("/aid/distributions/{distribution}/", Role.ORG_STAFF, needs=("person", "aid")),
+    "aid-offers": Visit("/aid/offers/", Role.DONOR, needs=("person", "aid")),
+    "aid-offer-new": Visit("/aid/offers/new/", Role.DONOR),
+    "aid-warehouses": Visit("/aid/warehouses/", Role.ORG_STAFF),
     "registry-import": Visit("/registry/import/", Role.ORG_STAFF),
     "registry-import-problems": Visit("/registry/import/", Role.ORG_STAFF, then=upload_a_file_with_bad_rows),
     "registry-import-preview": Visit("/registry/import/", Role.ORG_STAFF, needs=("person",),
@@ -145,6 +166,36 @@ def make_registry_data(org, region, staff):
     return {"person": person.pk, "household": household.pk, "iin": iin, "candidate": candidate.pk}
 
 
+def make_aid_data(org, region, staff, person_id, donor):
+    """A need, an open campaign with a lot and a previewed allocation, a planned hand-over and a gift."""
+    import datetime as dt
+    import importlib
+
+    from django.apps import apps
+
+    from qamqor.aid import services
+    from qamqor.aid.models import Item, Warehouse
+    from qamqor.ledger import services as ledger
+    from qamqor.registry.models import Person
+
+    importlib.import_module("qamqor.aid.migrations.0003_catalogue").load(apps, None)  # flushed like the regions
+    meat = Item.objects.get(code="meat-portion")
+    person = Person.objects.get(pk=person_id)
+    need = services.need_create(actor=staff, person=person, item=meat, quantity=2, urgency=3, evidence="Act 5")
+    campaign = services.campaign_create(actor=staff, organizer=org, title="Құрбан айт 2026", items=[(meat, 100)],
+                                        starts_on=dt.date(2026, 5, 13), ends_on=dt.date(2026, 6, 10), regions=[region],
+                                        description="Ет таратамыз.")
+    services.campaign_set_status(actor=staff, campaign=campaign, status="open")
+    warehouse = Warehouse.objects.create(organization=org, name="Негізгі қойма", region=region)
+    ledger.stock_receive(actor=staff, warehouse=warehouse, item=meat, quantity=10, idempotency_key="axe")
+    services.lot_create(actor=staff, campaign=campaign, warehouse=warehouse, item=meat, quantity=10)
+    services.need_create(actor=staff, person=person, item=meat, quantity=1, campaign=campaign)
+    run = services.allocation_preview(actor=staff, campaign=campaign)
+    distribution = services.distribution_create(actor=staff, need=need, quantity=2, organization=org)
+    services.offer_create(actor=donor, kind="money", recipient=org, amount_kzt="25000", campaign=campaign)
+    return {"need": need.pk, "campaign": campaign.slug, "run": run.pk, "distribution": distribution.pk}
+
+
 def make_data(visit: Visit, request):
     """The data the page shows, through the shared fixtures; returns the user to sign in (or None) and the ids."""
     fixture = request.getfixturevalue
@@ -163,6 +214,11 @@ def make_data(visit: Visit, request):
         Organization.objects.create(name="Жаңа қор", kind="charity_fund", bin="200240000018",
                                     region=fixture("almaty"), status="pending")
     if visit.role is None:
+        if "aid" in visit.needs:  # a visitor's view of a campaign that staff set up
+            staff = fixture("make_user")("registry-staff@test.kz", Role.ORG_STAFF, organization=fixture("org"))
+            ids.update(make_registry_data(fixture("org"), fixture("almaty"), staff))
+            donor = fixture("make_user")("donor-aid@test.kz", Role.DONOR)
+            ids.update(make_aid_data(fixture("org"), fixture("almaty"), staff, ids["person"], donor))
         return None, ids
     if "people" in visit.needs:
         user = fixture("people")[visit.role]
@@ -187,6 +243,9 @@ def make_data(visit: Visit, request):
             from qamqor.registry.models import Person
 
             Person.objects.filter(pk=ids["person"]).update(user=user)
+        if "aid" in visit.needs:
+            donor = user if visit.role == Role.DONOR else fixture("make_user")("donor-aid@test.kz", Role.DONOR)
+            ids.update(make_aid_data(fixture("org"), fixture("almaty"), staff, ids["person"], donor))
     if "tokens" in visit.needs:
         from qamqor.accounts import services
 

@@ -192,3 +192,11 @@ def test_public_pages_show_campaigns_and_the_catalogue_to_visitors(client, peopl
     page = client.get("/aid/campaigns/kurban-ait-2026/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Progress" in page and "Run the campaign" not in page
     assert "Meat portion" in client.get("/aid/catalogue/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+def test_the_error_is_in_the_users_language(staff, org, almaty, meat):
+    person = person_in(org, almaty)
+    response = staff.post(f"/aid/needs/new/?person={person.pk}", {"item": meat.pk, "quantity": "-1", "urgency": 2},
+                          HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 400 and errors_of(response)
+    assert not re.search(r"[A-Za-z]{4,}", errors_of(response)[0])  # a Russian sentence, not the English source
+
+

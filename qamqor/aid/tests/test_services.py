@@ -23,6 +23,14 @@ def make_person(org, region, surname, given, *, born=dt.date(1980, 1, 1), user=N
                                  disability=disability)
 
 
+@pytest.fixture(autouse=True)
+def _in_english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def staff(people):
     return people["org_staff"]
