@@ -150,3 +150,52 @@ def test_a_donor_sees_their_own_gifts_and_receipts(client_for, people, org, offe
     assert page.status_code == 200
     html = page.content.decode()
     assert f"/ledger/receipts/{txn.pk}.pdf?lang=kk" in html and f"/ledger/trace/{offer.pk}/" in html
+
+
+def test_the_ledger_page_reads_the_same_number_of_queries_however_long_the_journal(
+        client_for, people, org, campaign, django_assert_max_num_queries):
+    client = client_for(people["org_staff"])
+    for i in range(2):
+        services.money_receive(actor=people["org_staff"], organization=org, amount="10.00", idempotency_key=f"a{i}",
+                               campaign=campaign)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/ledger/organizations/{org.pk}/").status_code == 200
+    for i in range(12):
+        gift = services.money_receive(actor=people["org_staff"], organization=org, amount="10.00",
+                                      idempotency_key=f"b{i}")
+        if i % 3 == 0:
+            services.transaction_reverse(actor=people["org_staff"], transaction=gift, reason="twice")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(f"/ledger/organizations/{org.pk}/").status_code == 200
+
+
+def test_a_reversed_donations_receipt_says_so(client_for, people, org):
+    txn = services.money_receive(actor=people["org_staff"], organization=org, amount="10.00", idempotency_key="a",
+                                 donor_name="Асқар")
+    services.transaction_reverse(actor=people["org_staff"], transaction=txn, reason="bank returned it")
+    text = pdf_text(client_for(people["org_staff"]).get(f"/ledger/receipts/{txn.pk}.pdf?lang=en"))
+    assert "this donation was reversed on" in text
+    reversal = Transaction.objects.get(reverses=txn)
+    assert client_for(people["org_staff"]).get(f"/ledger/receipts/{reversal.pk}.pdf").status_code == 404
+
+
+def test_a_member_of_the_donor_organisation_sees_its_gift(client_for, make_user, people, org, campaign, almaty):
+    from qamqor.accounts.models import Role
+    from qamqor.aid.models import Offer
+    from qamqor.organizations.models import Organization
+
+    business = Organization.objects.create(name="ТОО «Береке»", kind="business", bin="190550000019", region=almaty,
+                                           status="verified")
+    member = make_user("berek@test.kz", Role.ORG_STAFF, organization=business)
+    offer = Offer.objects.create(kind="money", donor_organization=business, recipient=org, campaign=campaign,
+                                 amount_kzt=Decimal("5000.00"))
+    txn = services.money_receive(actor=people["org_staff"], organization=org, amount="5000.00",
+                                 idempotency_key="gift", offer=offer)
+    client = client_for(member)
+    assert client.get(f"/ledger/trace/{offer.pk}/").status_code == 200
+    assert "ТОО «Береке»" in pdf_text(client.get(f"/ledger/receipts/{txn.pk}.pdf?lang=ru"))
+    # Their organisation's membership does not open the receiving organisation's books.
+    assert client.get(f"/ledger/organizations/{org.pk}/").status_code == 404
