@@ -32,6 +32,7 @@ TIYN = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_QUANTITY = 2**31 - 1
 KEY_LENGTH = 100
+REVERSAL_KEY = "reversal-of-"
 SPEND_PURPOSES = (Transaction.Kind.PURCHASE, Transaction.Kind.CASH_ASSISTANCE)
 
 
@@ -86,6 +87,10 @@ def _clean_key(value, *, required: bool) -> str:
                            field="idempotency_key")
     if len(key) > KEY_LENGTH:
         raise ServiceError(_("The idempotency key may be at most 100 characters long."), field="idempotency_key")
+    if key.startswith(REVERSAL_KEY):
+        # Reversals take the key "reversal-of-<id>" themselves (one reversal per transaction).
+        raise ServiceError(_("Idempotency keys starting with “reversal-of-” are kept for reversals. Choose another "
+                             "key."), field="idempotency_key")
     return key
 
 
@@ -315,7 +320,7 @@ def transaction_reverse(*, actor, transaction: Transaction, reason) -> Transacti
         entries = list(original.entries.all())
         accounts = _lock_accounts([e.account_id for e in entries])
         lines = [(e.account_id, e.credit, e.debit) for e in entries]
-        key = f"reversal-of-{original.pk}"
+        key = f"{REVERSAL_KEY}{original.pk}"
         fingerprint = _fingerprint({"service": "transaction_reverse", "transaction": original.pk})
 
         def create():

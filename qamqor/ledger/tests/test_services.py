@@ -170,3 +170,10 @@ def test_a_future_date_is_refused(people, org):
         services.money_receive(actor=people["org_staff"], organization=org, amount="1.00", idempotency_key="a",
                                received_on=timezone.localdate() + dt.timedelta(days=2))
     assert refused.value.field == "received_on"
+
+
+def test_keys_kept_for_reversals_are_refused(people, org):
+    with pytest.raises(ServiceError) as refused:
+        services.money_receive(actor=people["org_staff"], organization=org, amount="1.00",
+                               idempotency_key="reversal-of-1")
+    assert refused.value.field == "idempotency_key"
