@@ -144,6 +144,20 @@ MATRIX = [
         coordinator=200, org_admin=200, org_staff=200),
     row("GET", "/api/v1/registry/me", 404, anonymous=401, beneficiary=200),
     row("GET", "/api/v1/registry/me/export", 404, anonymous=401, beneficiary=200),
+    # Aid API: scoped exactly as the aid pages; operations reading a JSON body are tested in aid/tests/test_api.py.
+    row("GET", "/api/v1/aid/items", 200),
+    row("GET", "/api/v1/aid/campaigns", 200),
+    row("GET", "/api/v1/aid/campaigns/{campaign}", 200),
+    # The list answers what the caller may see: a person their own needs, most other roles none.
+    row("GET", "/api/v1/aid/needs", 200, anonymous=401),
+    row("GET", "/api/v1/aid/needs/{need}", 404, anonymous=401, platform_admin=200, coordinator=200, org_admin=200,
+        org_staff=200, beneficiary=200),
+    row("GET", "/api/v1/aid/allocations/{run}", 404, anonymous=401, platform_admin=200, coordinator=200,
+        org_admin=200, org_staff=200),
+    row("POST", "/api/v1/aid/allocations/{run}/confirm", 404, anonymous=401, platform_admin=201, coordinator=201,
+        org_admin=201, org_staff=201),
+    row("GET", "/api/v1/aid/distributions", 200, anonymous=401),
+    row("GET", "/api/v1/aid/offers", 200, anonymous=401),
 ]
 
 

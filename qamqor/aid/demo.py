@@ -13,7 +13,7 @@ from qamqor.core.models import Holiday
 from qamqor.registry.models import Person
 
 from . import services
-from .models import Distribution, Item
+from .models import Item
 
 
 def demo_aid(*, rng: random.Random, home_org, staff_user, donor_user, region) -> str:
@@ -26,9 +26,12 @@ def demo_aid(*, rng: random.Random, home_org, staff_user, donor_user, region) ->
     for item, quantity in ((meat, 160), (food, 80), (clothes, 40)):
         ledger.stock_receive(actor=staff_user, warehouse=warehouse, item=item, quantity=quantity,
                              idempotency_key=f"demo-opening-{item.code}")
-    year = timezone.localdate().year
-    kurban = Holiday.objects.filter(name_en__startswith="Kurban Ait", date__year=year).order_by("date").first()
-    start = (kurban.date - dt.timedelta(days=14)) if kurban else dt.date(year, 5, 1)
+    today = timezone.localdate()
+    year = today.year
+    # The next Kurban Ait: the campaign collects in the two weeks before it; the hand-overs happen on the day.
+    kurban = Holiday.objects.filter(name_en__startswith="Kurban Ait", date__gt=today + dt.timedelta(days=1)) \
+        .order_by("date").first()
+    start = (kurban.date - dt.timedelta(days=14)) if kurban else today + dt.timedelta(days=30)
     campaign = services.campaign_create(
         actor=staff_user, organizer=home_org, title=f"Құрбан айт {start.year}: мұқтаж отбасыларға ет",
         description="Құрбандық етін аз қамтылған және көп балалы отбасыларға, мүгедектігі бар адамдарға таратамыз.",
@@ -48,11 +51,23 @@ def demo_aid(*, rng: random.Random, home_org, staff_user, donor_user, region) ->
                          item=items["oxygen-concentrator"], quantity=3, urgency=4,
                          evidence="Бас дәрігердің хаты")
     services.campaign_gather_needs(actor=staff_user, campaign=campaign)
+    from qamqor.events import services as events
+
+    day = kurban.date if kurban else start + dt.timedelta(days=14)
+    at = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+    caravan = events.event_create(actor=staff_user, data={
+        "title": "Мейірім керуені", "description": "Құрбан айт күні етті отбасыларға табыстаймыз. Еріктілер керек.",
+        "organizer": home_org, "starts_at": at, "ends_at": at + dt.timedelta(hours=6),
+        "place": "Алматы, Абай даңғылы 10", "region": region, "campaign": campaign, "volunteers_needed": 12,
+        "accessible_venue": True, "partners": []})
     run = services.allocation_preview(actor=staff_user, campaign=campaign)
-    planned = services.allocation_confirm(actor=staff_user, run=run)
-    for distribution in planned[: len(planned) // 3]:
-        services.distribution_hand_over(actor=staff_user, distribution=Distribution.objects.get(pk=distribution.pk),
-                                        signature=True)
+    planned = services.allocation_confirm(actor=staff_user, run=run, event=caravan)
+    # Help already given outside the campaign: food packages handed out last month (the "recent help" others see).
+    for person in persons[::6]:
+        need = services.need_create(actor=staff_user, person=person, item=food, quantity=1, evidence="Өтініш")
+        given = services.distribution_create(actor=staff_user, need=need, quantity=1, organization=home_org)
+        services.distribution_hand_over(actor=staff_user, distribution=given, signature=True,
+                                        handed_at=timezone.now() - dt.timedelta(days=rng.randrange(3, 40)))
 
     winter = services.campaign_create(
         actor=staff_user, organizer=home_org, title=f"Жылы қыс {year}", starts_on=dt.date(year, 11, 1),
@@ -64,4 +79,4 @@ def demo_aid(*, rng: random.Random, home_org, staff_user, donor_user, region) ->
     services.offer_receive(actor=staff_user, offer=gift)
     services.offer_create(actor=donor_user, kind="goods", recipient=home_org, campaign=winter, item=clothes,
                           quantity=25, warehouse=warehouse)
-    return f"2 campaigns, {len(persons) + 1} needs, {len(planned)} hand-overs planned"
+    return f"2 campaigns, a charity event, {len(persons) + 1} needs, {len(planned)} hand-overs planned"

@@ -527,12 +527,15 @@ def allocation_preview(*, actor, campaign: Campaign, cross_region: bool = False,
     return run
 
 
-def allocation_confirm(*, actor, run: AllocationRun, organization=None) -> list[Distribution]:
+def allocation_confirm(*, actor, run: AllocationRun, organization=None, event=None) -> list[Distribution]:
     """Confirm a preview: the lots' stock is promised (under row locks, so that two confirmations over the same last
-    stock can never promise more than exists) and a planned hand-over is created for each line."""
+    stock can never promise more than exists) and a planned hand-over is created for each line; with an event, the
+    hand-overs happen there and count in its outcomes."""
     campaign = run.campaign
     if not access.can_manage_campaign(actor, campaign):
         raise PermissionDenied(_("Only those who run this campaign may confirm its allocation."))
+    if event is not None and (event.campaign_id != campaign.pk or event.status != "planned"):
+        raise ServiceError(_("Choose a planned charity event of this campaign."), field="event")
     with transaction.atomic():
         # One confirmation of a campaign at a time: the campaign row is locked first, then the run, its lots (by id)
         # and needs, so that two confirmations neither deadlock nor promise the same units twice.
@@ -561,13 +564,13 @@ def allocation_confirm(*, actor, run: AllocationRun, organization=None) -> list[
             # Nothing else is written: the run stays marked out of date (committed), and the call is refused below.
             AllocationRun.objects.filter(pk=locked_run.pk).update(status=AllocationRun.Status.STALE)
         else:
-            created = _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, organization)
+            created = _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, organization, event)
     if stale:
         raise ServiceError(stale, code="stale")
     return created
 
 
-def _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, organization) -> list[Distribution]:
+def _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, organization, event) -> list[Distribution]:
     """Inside allocation_confirm's transaction, with the campaign, run, lots and needs locked."""
     created = []
     for lot_id, quantity in wanted.items():
@@ -578,7 +581,7 @@ def _confirm_lines(actor, campaign, locked_run, lines, lots, needs, wanted, orga
         lot = lots[line.lot_id]
         created.append(Distribution(
             need=need, person_id=need.person_id, household_id=need.household_id, item_id=lot.item_id,
-            quantity=line.quantity, lot=lot, campaign=campaign, run=locked_run,
+            quantity=line.quantity, lot=lot, campaign=campaign, run=locked_run, event=event,
             organization=organization or lot.warehouse.organization,
             value_kzt=(lot.item.value_kzt or Decimal("0")) * line.quantity, created_by=actor))
     created = Distribution.objects.bulk_create(created, batch_size=2000)

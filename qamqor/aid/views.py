@@ -325,7 +325,10 @@ def run_detail(request, pk):
     initial = {"cross_region": run.cross_region, "excluded_needs": ", ".join(map(str, run.excluded_needs)),
                "excluded_lots": ", ".join(map(str, run.excluded_lots)),
                "locks": "\n".join(", ".join(map(str, lock)) for lock in run.locks)}
+    from qamqor.events.models import Event
+
     return render(request, "aid/run.html", {
+        "events": Event.objects.filter(campaign=run.campaign, status="planned").order_by("starts_at"),
         "run": run, "decisions": decisions, "served": served, "units": sum(d.served for d in decisions),
         "allocate_form": forms.AllocateForm(initial=initial)})
 
@@ -349,8 +352,13 @@ def REASON_TEXT():
 @require_POST
 def run_confirm(request, pk):
     run = _run(request, pk)
+    from qamqor.events.models import Event
+
+    event = None
+    if request.POST.get("event", "").isdigit():
+        event = Event.objects.filter(pk=int(request.POST["event"]), campaign=run.campaign).first()
     try:
-        created = services.allocation_confirm(actor=request.user, run=run)
+        created = services.allocation_confirm(actor=request.user, run=run, event=event)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("aid:run", pk=run.pk)

@@ -21,7 +21,9 @@ def test_the_demo_campaign_is_allocated_and_partly_handed_over(people, org, alma
     assert "2 campaigns" in summary and Campaign.objects.filter(status="open").count() == 2
     run = AllocationRun.objects.get()
     assert run.status == "confirmed" and run.optimal
-    assert Distribution.objects.filter(status="handed").exists() and Distribution.objects.filter(status="planned").exists()
+    assert Distribution.objects.filter(status="handed", campaign__isnull=True).exists()
+    planned = Distribution.objects.filter(status="planned", run=run)
+    assert planned.exists() and all(d.event is not None and d.event.campaign == run.campaign for d in planned)
     for lot in Lot.objects.all():
         assert lot.allocated <= lot.quantity
     assert Need.objects.filter(institution_name__contains="ауруханасы").exists()
