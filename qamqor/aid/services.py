@@ -708,7 +708,15 @@ def distribution_cancel(*, actor, distribution: Distribution, reason: str) -> Di
 
 
 def ledger_stock_issue(*, actor, distribution: Distribution):
+    """A hand-over leaves the ledger: goods of a lot leave the warehouse's reserved stock; cash assistance is paid
+    from the organisation's money (from the campaign's restricted funds when it is a campaign's)."""
     ledger = _ledger()
+    if ledger is not None and distribution.item.kind == Item.Kind.MONEY and hasattr(ledger, "money_spend"):
+        ledger.money_spend(actor=actor, organization=distribution.organization, amount=distribution.value_kzt,
+                           purpose="cash_assistance", idempotency_key=f"distribution-{distribution.pk}",
+                           campaign=distribution.campaign, distribution=distribution,
+                           description=f"{distribution.item.name_en} × {distribution.quantity}")
+        return
     if ledger is not None and distribution.lot_id is not None and hasattr(ledger, "stock_issue"):
         lot = distribution.lot
         ledger.stock_issue(actor=actor, warehouse=lot.warehouse, item=lot.item, quantity=distribution.quantity,

@@ -254,3 +254,26 @@ def test_two_coordinators_confirming_over_the_same_last_stock_never_hand_out_mor
     assert sorted(outcomes) in (["confirmed", "conflict"], ["confirmed", "stale"])
     assert lot.allocated == 3 and Distribution.objects.filter(lot=lot).count() == 3
     assert Lot.objects.get(pk=lot.pk).allocated <= lot.quantity
+
+
+def test_cash_assistance_handed_over_is_paid_from_the_campaigns_restricted_money(staff, org, almaty, people):
+    from qamqor.ledger import services as ledger
+    from qamqor.ledger.selectors import campaign_totals
+
+    cash = Item.objects.get(code="cash-assistance")
+    campaign = services.campaign_create(actor=staff, organizer=org, title="Winter cash", items=[(cash, 100000)],
+                                        starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2026, 12, 31))
+    ledger.money_receive(actor=staff, organization=org, amount="30000", idempotency_key="gift-1", campaign=campaign)
+    person = make_person(org, almaty, "Ахметова", "Айгүл")
+    need = services.need_create(actor=staff, person=person, item=cash, quantity=20000, campaign=campaign)
+    given = services.distribution_create(actor=staff, need=need, quantity=20000, organization=org)
+
+    services.distribution_hand_over(actor=staff, distribution=given, signature=True)
+
+    (funds,) = campaign_totals(organization=org, campaign=campaign)
+    assert (funds.raised, funds.spent, funds.left) == (Decimal("30000.00"), Decimal("20000.00"), Decimal("10000.00"))
+    second = services.distribution_create(actor=staff, need=services.need_create(
+        actor=staff, person=person, item=cash, quantity=15000, campaign=campaign), quantity=15000, organization=org)
+    with pytest.raises(ServiceError):
+        services.distribution_hand_over(actor=staff, distribution=second, signature=True)
+    assert Distribution.objects.get(pk=second.pk).status == "planned"  # nothing half-saved
