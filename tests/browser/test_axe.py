@@ -28,10 +28,17 @@ def submit_the_form_empty(page):
     assert page.locator("#error-summary[role=alert] a").count() >= 3
 
 
-def submit_two_empty_fields(page):
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").first.click()
-    assert page.locator("#error-summary[role=alert] a").count() == 2
+def submit_empty_expecting(errors):
+    def submit(page):
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").first.click()
+        assert page.locator("#error-summary[role=alert] a").count() == errors
+
+    submit.__name__ = f"submit_the_form_empty_expecting_{errors}_errors"
+    return submit
+
+
+submit_two_empty_fields = submit_empty_expecting(2)
 
 
 def open_the_accessibility_panel(page):
@@ -122,6 +129,13 @@ PAGES = {
     "aid-offers": Visit("/aid/offers/", Role.DONOR, needs=("person", "aid")),
     "aid-offer-new": Visit("/aid/offers/new/", Role.DONOR),
     "aid-warehouses": Visit("/aid/warehouses/", Role.ORG_STAFF),
+    "ledger-organisation": Visit("/ledger/organizations/{org}/", Role.ORG_STAFF, needs=("ledger",)),
+    "ledger-donation-with-errors": Visit("/ledger/organizations/{org}/donations/new/", Role.ORG_STAFF,
+                                         then=submit_empty_expecting(1)),
+    "ledger-stock": Visit("/ledger/organizations/{org}/stock/", Role.ORG_STAFF, needs=("ledger",)),
+    "ledger-warehouse": Visit("/ledger/warehouses/{warehouse}/", Role.ORG_STAFF, needs=("ledger",)),
+    "ledger-trace": Visit("/ledger/trace/{offer}/", Role.DONOR, needs=("ledger",)),
+    "ledger-donor": Visit("/ledger/", Role.DONOR, needs=("ledger",)),
     "registry-import": Visit("/registry/import/", Role.ORG_STAFF),
     "registry-import-problems": Visit("/registry/import/", Role.ORG_STAFF, then=upload_a_file_with_bad_rows),
     "registry-import-preview": Visit("/registry/import/", Role.ORG_STAFF, needs=("person",),
@@ -196,6 +210,31 @@ def make_aid_data(org, region, staff, person_id, donor):
     return {"need": need.pk, "campaign": campaign.slug, "run": run.pk, "distribution": distribution.pk}
 
 
+def make_ledger_data(org, region, staff, donor):
+    """A warehouse with stock, a gift of money from the donor received for a campaign, and one spent."""
+    import datetime as dt
+    import importlib
+
+    from django.apps import apps
+
+    from qamqor.aid import services
+    from qamqor.aid.models import Item, Warehouse
+    from qamqor.ledger import services as ledger
+
+    importlib.import_module("qamqor.aid.migrations.0003_catalogue").load(apps, None)
+    food = Item.objects.get(code="food-package")
+    warehouse = Warehouse.objects.create(organization=org, name="Негізгі қойма", region=region)
+    ledger.stock_receive(actor=staff, warehouse=warehouse, item=food, quantity=40, idempotency_key="axe-stock")
+    campaign = services.campaign_create(actor=staff, organizer=org, title="Жылы қыс", items=[(food, 100)],
+                                        starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2027, 2, 28))
+    services.campaign_set_status(actor=staff, campaign=campaign, status="open")
+    offer = services.offer_create(actor=donor, kind="money", recipient=org, amount_kzt="120000", campaign=campaign)
+    services.offer_receive(actor=staff, offer=offer)
+    ledger.money_spend(actor=staff, organization=org, amount="45000.50", purpose="purchase", campaign=campaign,
+                       idempotency_key="axe-spend", description="Азық-түлік сатып алу")
+    return {"warehouse": warehouse.pk, "offer": offer.pk}
+
+
 def make_data(visit: Visit, request):
     """The data the page shows, through the shared fixtures; returns the user to sign in (or None) and the ids."""
     fixture = request.getfixturevalue
@@ -246,6 +285,12 @@ def make_data(visit: Visit, request):
         if "aid" in visit.needs:
             donor = user if visit.role == Role.DONOR else fixture("make_user")("donor-aid@test.kz", Role.DONOR)
             ids.update(make_aid_data(fixture("org"), fixture("almaty"), staff, ids["person"], donor))
+    if "ledger" in visit.needs:
+        staff = user if visit.role == Role.ORG_STAFF else fixture("make_user")("ledger-staff@test.kz", Role.ORG_STAFF,
+                                                                             organization=fixture("org"))
+        donor = user if visit.role == Role.DONOR else fixture("make_user")("ledger-donor@test.kz", Role.DONOR)
+        ids.update(make_ledger_data(fixture("org"), fixture("almaty"), staff, donor))
+        ids["org"] = fixture("org").pk
     if "tokens" in visit.needs:
         from qamqor.accounts import services
 
