@@ -38,3 +38,25 @@ def test_every_string_is_translated(lang):
 def test_the_compiled_catalogue_is_used(lang, expected):
     with translation.override(lang):
         assert translation.gettext("Log in") == expected
+
+
+@pytest.mark.standalone
+def test_every_string_in_the_code_is_in_the_catalogue(tmp_path):
+    """A string wrapped in gettext but missing from the catalogue would show in English to everyone: extract the
+    strings afresh (as `make messages` does) into a copy and compare with the catalogue in the repository."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    source = LOCALE.parent
+    copy = tmp_path / "qamqor"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("static", "*.mo", "__pycache__", "tests"))
+    env = {**os.environ, "QAMQOR_DEMO": "true", "DJANGO_SETTINGS_MODULE": "qamqor.settings"}
+    qamqor = Path(sys.executable).with_name("qamqor")
+    subprocess.run([str(qamqor), "makemessages", "-l", "kk", "--no-obsolete", "--no-location", "--ignore=tests/*"],
+                   cwd=copy, env=env, check=True, capture_output=True)
+    fresh = {msgid for msgid, _strs, _fuzzy in entries((copy / "locale/kk/LC_MESSAGES/django.po").read_text("utf-8"))}
+    kept = {msgid for msgid, _strs, _fuzzy in entries((LOCALE / "kk/LC_MESSAGES/django.po").read_text("utf-8"))}
+    missing = sorted(fresh - kept)
+    assert not missing, f"{len(missing)} strings are not in the catalogue (run `make messages`), e.g. {missing[:5]}"
