@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "qamqor.registry",
     "qamqor.aid",
     "qamqor.events",
+    "qamqor.social_services",
     "qamqor.ledger",
     "qamqor.transport",
     "qamqor.api",

@@ -1,0 +1,204 @@
+"""Who may see and do what with special social services: the one place these permissions are decided (DESIGN.md
+section 5).
+
+- A person books, sees and cancels their own bookings (the registry record linked to their account); a
+  representative (Representative, with a consent reference) does the same for the person they represent. Staff of
+  the organisation that registered the person may book for them too (bookings taken by phone).
+- A provider's staff and admins see the bookings under their contracts and assign their staff; the provider's
+  admins manage its staff and hours; a staff member sees their own schedule and records what they delivered.
+- The customer (staff of the contract's customer organisation) and the coordinators of the contract's region see
+  contracts and delivery totals, not persons. The customer's staff sign and amend contracts.
+- Platform admins do everything, and manage the catalogue and eligibility rules.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from qamqor.accounts.access import coordinator_region_ids, is_platform_admin
+from qamqor.accounts.models import Role
+from qamqor.registry import access as registry_access
+
+from .models import Booking, Contract, ProviderStaff, Representative
+
+PROVIDER_ROLES = {Role.ORG_ADMIN, Role.ORG_STAFF, Role.DISPATCHER}
+CUSTOMER_ROLES = {Role.ORG_ADMIN, Role.ORG_STAFF}
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def _verified_ids(user, roles) -> set[int]:
+    if not _signed_in(user):
+        return set()
+    return {a.organization_id for a in user.active_roles()
+            if a.role in roles and a.organization is not None and a.organization.status == "verified"}
+
+
+def provider_ids(user) -> set[int]:
+    """Organisations whose bookings this user schedules (admins, staff and dispatchers of verified providers)."""
+    return _verified_ids(user, PROVIDER_ROLES)
+
+
+def provider_admin_ids(user) -> set[int]:
+    return _verified_ids(user, {Role.ORG_ADMIN})
+
+
+def customer_ids(user) -> set[int]:
+    """Organisations (state bodies) in whose name this user signs and follows contracts."""
+    return _verified_ids(user, CUSTOMER_ROLES)
+
+
+def represented_person_ids(user) -> set[int]:
+    if not _signed_in(user):
+        return set()
+    return set(Representative.objects.filter(user=user, revoked_at__isnull=True).values_list("person_id", flat=True))
+
+
+# --- Catalogue --------------------------------------------------------------------------------------------------------
+
+def can_manage_catalogue(user) -> bool:
+    return is_platform_admin(user)
+
+
+# --- Persons and bookings --------------------------------------------------------------------------------------------
+
+def can_book_for(user, person) -> bool:
+    """The person themselves, their representative, staff of the organisation that registered them, platform admins."""
+    if not _signed_in(user) or person.status != "active":
+        return False
+    if person.user_id == user.pk or is_platform_admin(user):
+        return True
+    if person.owner_id in registry_access.staff_organization_ids(user):
+        return True
+    return Representative.objects.filter(user=user, person=person, revoked_at__isnull=True).exists()
+
+
+def bookable_persons(user):
+    """The persons this user books for in the self-service portal: themselves and those they represent."""
+    from qamqor.registry.models import Person
+
+    if not _signed_in(user):
+        return Person.objects.none()
+    return Person.objects.filter(Q(user=user) | Q(pk__in=represented_person_ids(user)), status="active")
+
+
+def visible_bookings(user):
+    """Bookings this user may see with the person's name."""
+    qs = Booking.objects.all()
+    if is_platform_admin(user):
+        return qs
+    if not _signed_in(user):
+        return qs.none()
+    return qs.filter(Q(person__user_id=user.pk) | Q(booked_by_id=user.pk)
+                     | Q(person_id__in=represented_person_ids(user))
+                     | Q(contract__provider_id__in=provider_ids(user)) | Q(staff__user_id=user.pk))
+
+
+def can_view_booking(user, booking) -> bool:
+    return visible_bookings(user).filter(pk=booking.pk).exists()
+
+
+def is_booking_side(user, booking) -> bool:
+    """The person, whoever booked it, or the person's representative: the side that cancels under the notice rule."""
+    if not _signed_in(user):
+        return False
+    if booking.booked_by_id == user.pk or booking.person.user_id == user.pk:
+        return True
+    return Representative.objects.filter(user=user, person_id=booking.person_id, revoked_at__isnull=True).exists()
+
+
+def is_provider_of(user, contract) -> bool:
+    return is_platform_admin(user) or contract.provider_id in provider_ids(user)
+
+
+def can_assign(user, booking) -> bool:
+    return is_provider_of(user, booking.contract)
+
+
+def can_cancel(user, booking) -> bool:
+    return is_booking_side(user, booking) or is_provider_of(user, booking.contract)
+
+
+def can_record_delivery(user, booking) -> bool:
+    """The assigned staff member, and the provider's admins for them (a paper record typed in later)."""
+    if not _signed_in(user) or booking.staff_id is None:
+        return False
+    if booking.staff.user_id == user.pk:
+        return True
+    return is_platform_admin(user) or booking.contract.provider_id in provider_admin_ids(user)
+
+
+# --- Staff -----------------------------------------------------------------------------------------------------------
+
+def can_manage_staff(user, provider) -> bool:
+    return is_platform_admin(user) or provider.pk in provider_admin_ids(user)
+
+
+def can_view_schedule(user, provider) -> bool:
+    return is_platform_admin(user) or provider.pk in provider_ids(user)
+
+
+def visible_staff(user):
+    qs = ProviderStaff.objects.select_related("user", "provider")
+    if is_platform_admin(user):
+        return qs
+    if not _signed_in(user):
+        return qs.none()
+    return qs.filter(Q(provider_id__in=provider_ids(user)) | Q(user_id=user.pk))
+
+
+# --- Contracts -------------------------------------------------------------------------------------------------------
+
+def visible_contracts(user):
+    """Contracts with their totals: the customer's and provider's people, the region's coordinators, admins."""
+    qs = Contract.objects.all()
+    if is_platform_admin(user):
+        return qs
+    if not _signed_in(user):
+        return qs.none()
+    return qs.filter(Q(customer_id__in=customer_ids(user)) | Q(provider_id__in=provider_ids(user))
+                     | Q(region_id__in=coordinator_region_ids(user)))
+
+
+def can_view_contract(user, contract) -> bool:
+    return visible_contracts(user).filter(pk=contract.pk).exists()
+
+
+def can_manage_contract(user, contract=None, *, customer=None) -> bool:
+    """Signing and amending: staff of the customer (a state body), and platform admins."""
+    if is_platform_admin(user):
+        return True
+    customer_id = contract.customer_id if contract is not None else getattr(customer, "pk", None)
+    return customer_id is not None and customer_id in customer_ids(user)
+
+
+def can_generate_act(user, contract) -> bool:
+    """The provider draws up the act; the customer and the provider may both issue it."""
+    return is_provider_of(user, contract)
+
+
+def can_issue_act(user, contract) -> bool:
+    return is_provider_of(user, contract) or can_manage_contract(user, contract)
+
+
+def can_view_totals(user) -> bool:
+    """Customer totals by region, type and period (no persons): customers, coordinators, admins."""
+    return is_platform_admin(user) or bool(customer_ids(user)) or bool(coordinator_region_ids(user))
+
+
+def totals_scope(user) -> Q | None:
+    """The contracts whose delivery totals this user sees (None: everything)."""
+    if is_platform_admin(user):
+        return None
+    return (Q(customer_id__in=customer_ids(user)) | Q(provider_id__in=provider_ids(user))
+            | Q(region_id__in=coordinator_region_ids(user)))
+
+
+# --- Representatives -------------------------------------------------------------------------------------------------
+
+def can_manage_representatives(user, person) -> bool:
+    """Staff of the organisation that registered the person record the representative and the consent document."""
+    return registry_access.can_edit_person(user, person)
+

@@ -1,0 +1,477 @@
+"""Reads of special social services: entitlements, a contract's terms and consumption with its warning level, the
+next free slot, schedules, utilisation, burn-down, customer totals and the booked/delivered/billed reconciliation.
+
+Times are stored in UTC and read in the local time zone (settings.TIME_ZONE, Asia/Almaty): working hours, months of
+acts and days of schedules are local."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Prefetch, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import eligibility
+from .models import (Act, ActLine, Booking, Contract, ContractAmendment, DeliveryRecord, EligibilityRule,
+                     ProviderStaff, ServiceType, WorkingHours)
+
+ZERO = Decimal("0")
+WARNING_AT = Decimal("0.80")
+SLOT_STEP = dt.timedelta(minutes=15)
+SLOT_SEARCH_DAYS = 14
+_DEC = DecimalField(max_digits=14, decimal_places=2)
+
+
+# --- Time helpers ----------------------------------------------------------------------------------------------------
+
+def local(moment: dt.datetime) -> dt.datetime:
+    return timezone.localtime(moment)
+
+
+def at(day: dt.date, time: dt.time) -> dt.datetime:
+    """An aware moment from a local date and time."""
+    return timezone.make_aware(dt.datetime.combine(day, time))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    first = month_start(day)
+    return at(first, dt.time()), at(next_month(first), dt.time())
+
+
+def year_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return at(dt.date(day.year, 1, 1), dt.time()), at(dt.date(day.year + 1, 1, 1), dt.time())
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return at(day, dt.time()), at(day + dt.timedelta(days=1), dt.time())
+
+
+def ceil_to_step(moment: dt.datetime, step: dt.timedelta = SLOT_STEP) -> dt.datetime:
+    moment = local(moment).replace(microsecond=0)
+    midnight = moment.replace(hour=0, minute=0, second=0)
+    steps = -(-(moment - midnight) // step)
+    return midnight + steps * step
+
+
+def units_for(service_type: ServiceType, starts_at: dt.datetime, ends_at: dt.datetime) -> Decimal:
+    """Planned units of a booking: hours for hourly services (to the quarter hour up), else one."""
+    if service_type.unit == ServiceType.Unit.HOUR:
+        quarters = -(-int((ends_at - starts_at).total_seconds()) // 900)
+        return (Decimal(quarters) / 4).quantize(Decimal("0.01"))
+    return Decimal("1")
+
+
+# --- Eligibility -----------------------------------------------------------------------------------------------------
+
+def rules_for(service_type: ServiceType) -> list[eligibility.Rule]:
+    rows = (EligibilityRule.objects.filter(service_type=service_type, active=True)
+            .prefetch_related("regions").order_by("priority", "id"))
+    return [eligibility.rule_of(r) for r in rows]
+
+
+def person_usage(person, service_type: ServiceType, day: dt.date, *, exclude_booking_ids=()) -> eligibility.Usage:
+    """Units the person used or booked (not cancelled) of a service on the day, in its month and in its year. A
+    delivered booking counts its delivered units."""
+    y0, y1 = year_bounds(day)
+    m0, m1 = month_bounds(day)
+    d0, d1 = day_bounds(day)
+    qs = (Booking.objects.filter(person=person, service_type=service_type, starts_at__gte=y0, starts_at__lt=y1)
+          .exclude(status=Booking.Status.CANCELLED).exclude(pk__in=list(exclude_booking_ids)))
+    units = Coalesce("delivery__units", "units", output_field=_DEC)
+    totals = qs.aggregate(
+        year=Coalesce(Sum(units), Value(ZERO), output_field=_DEC),
+        month=Coalesce(Sum(units, filter=Q(starts_at__gte=m0, starts_at__lt=m1)), Value(ZERO), output_field=_DEC),
+        day=Coalesce(Sum(units, filter=Q(starts_at__gte=d0, starts_at__lt=d1)), Value(ZERO), output_field=_DEC))
+    return eligibility.Usage(day=totals["day"], month=totals["month"], year=totals["year"])
+
+
+def _labels(rules, person) -> dict:
+    from qamqor.core.models import Region
+    from qamqor.registry.models import Category
+
+    codes = set()
+    for rule in rules:
+        codes |= rule.categories
+    labels = {c.code: c.name for c in Category.objects.filter(code__in=codes)} if codes else {}
+    if person.region_id:
+        labels[person.region.kato_code] = person.region.name
+    if any(r.regions for r in rules):
+        kato = set().union(*(r.regions for r in rules))
+        labels.update({r.kato_code: r.name for r in Region.objects.filter(kato_code__in=kato)})
+    return labels
+
+
+def entitlement(person, service_type: ServiceType, *, on: dt.date | None = None,
+                exclude_booking_ids=()) -> eligibility.Result:
+    """Whether the person is entitled to the service on a day, why, and the quota left (day, month, year)."""
+    on = on or timezone.localdate()
+    rules = rules_for(service_type)
+    facts = eligibility.person_facts(person, on=on)
+    usage = person_usage(person, service_type, on, exclude_booking_ids=exclude_booking_ids)
+    return eligibility.evaluate(facts, rules, usage, labels=_labels(rules, person))
+
+
+def entitlements(person, *, on: dt.date | None = None) -> list[tuple[ServiceType, eligibility.Result]]:
+    """Each bookable service type with the person's eligibility, its reason and the quota left this month."""
+    on = on or timezone.localdate()
+    return [(st, entitlement(person, st, on=on)) for st in ServiceType.objects.filter(active=True).order_by("code")]
+
+
+# --- Contracts -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Terms:
+    volume: Decimal
+    unit_price: Decimal
+    ends_on: dt.date
+    budget: Decimal
+
+
+def contract_terms(contract: Contract, *, on: dt.date | None = None, amendments=None) -> Terms:
+    """The terms in force: the original terms with every amendment signed up to `on` (all, without it) applied."""
+    terms = Terms(contract.volume, contract.unit_price, contract.ends_on, contract.budget)
+    rows = amendments if amendments is not None else contract.amendments.order_by("sequence")
+    for a in rows:
+        if on is not None and a.signed_on > on:
+            continue
+        volume = a.new_volume if a.new_volume is not None else terms.volume
+        price = a.new_unit_price if a.new_unit_price is not None else terms.unit_price
+        if a.new_budget is not None:
+            budget = a.new_budget
+        elif a.new_volume is not None or a.new_unit_price is not None:
+            budget = (volume * price).quantize(Decimal("0.01"))
+        else:
+            budget = terms.budget
+        terms = Terms(volume, price, a.new_ends_on or terms.ends_on, budget)
+    return terms
+
+
+@dataclass(frozen=True)
+class Consumption:
+    volume: Decimal
+    delivered: Decimal
+    booked: Decimal  # requested or assigned, not yet delivered
+    left: Decimal  # may be negative when an overrun is allowed
+    ratio: Decimal  # (delivered + booked) / volume
+    level: str  # "ok", "warning" (80% or more), "exhausted" (100% or more)
+    delivered_amount: Decimal
+
+    @property
+    def used(self) -> Decimal:
+        return self.delivered + self.booked
+
+    @property
+    def message(self) -> str:
+        if self.level == "exhausted":
+            return _("The contracted volume is used up (%(percent)s%%).") % {"percent": self.percent}
+        if self.level == "warning":
+            return _("%(percent)s%% of the contracted volume is used or booked.") % {"percent": self.percent}
+        return ""
+
+    @property
+    def percent(self) -> int:
+        return int(self.ratio * 100)
+
+
+def level_for(ratio: Decimal) -> str:
+    if ratio >= 1:
+        return "exhausted"
+    if ratio >= WARNING_AT:
+        return "warning"
+    return "ok"
+
+
+def _consumption(volume, delivered, booked, amount) -> Consumption:
+    ratio = ((delivered + booked) / volume).quantize(Decimal("0.0001")) if volume else Decimal(1)
+    return Consumption(volume, delivered, booked, volume - delivered - booked, ratio, level_for(ratio), amount)
+
+
+def consumption_many(contract_ids) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+    """{contract id: (delivered units, booked units)} in two queries."""
+    ids = list(contract_ids)
+    delivered = dict(DeliveryRecord.objects.filter(contract_id__in=ids).values("contract_id")
+                     .annotate(u=Sum("units")).values_list("contract_id", "u"))
+    booked = dict(Booking.objects.filter(contract_id__in=ids, status__in=Booking.ACTIVE).values("contract_id")
+                  .annotate(u=Sum("units")).values_list("contract_id", "u"))
+    return {i: (delivered.get(i) or ZERO, booked.get(i) or ZERO) for i in ids}
+
+
+def contract_consumption(contract: Contract) -> Consumption:
+    """Used (delivered), booked and left of the current volume, with the warning level at 80% and 100%."""
+    delivered, booked = consumption_many([contract.pk])[contract.pk]
+    amount = (delivered * contract.current_unit_price).quantize(Decimal("0.01"))
+    return _consumption(contract.current_volume, delivered, booked, amount)
+
+
+def contracts_for(service_type: ServiceType, region, day: dt.date, *, provider=None):
+    """Contracts in force on a day for a service in a region."""
+    qs = Contract.objects.filter(service_type=service_type, region=region, status=Contract.Status.ACTIVE,
+                                 starts_on__lte=day, current_ends_on__gte=day)
+    if provider is not None:
+        qs = qs.filter(provider=provider)
+    return qs.order_by("current_ends_on", "pk")
+
+
+def contract_burndown(contract: Contract) -> list[dict]:
+    """Per month of the contract: the volume planned (spread evenly over its months), delivered, and what is left
+    of the volume after that month's deliveries (the burn-down chart and its table)."""
+    months = []
+    m = month_start(contract.starts_on)
+    while m <= contract.current_ends_on:
+        months.append(m)
+        m = next_month(m)
+    delivered = defaultdict(lambda: ZERO)
+    for started_at, units in DeliveryRecord.objects.filter(contract=contract).values_list("started_at", "units"):
+        delivered[month_start(local(started_at).date())] += units
+    per_month = (contract.current_volume / len(months)).quantize(Decimal("0.01")) if months else ZERO
+    rows, planned_total, delivered_total = [], ZERO, ZERO
+    for i, month in enumerate(months):
+        planned = contract.current_volume - planned_total if i == len(months) - 1 else per_month
+        planned_total += planned
+        delivered_total += delivered[month]
+        rows.append({"month": month, "planned": planned, "delivered": delivered[month],
+                     "planned_cumulative": planned_total, "delivered_cumulative": delivered_total,
+                     "left": contract.current_volume - delivered_total})
+    return rows
+
+
+# --- Staff, hours, slots ---------------------------------------------------------------------------------------------
+
+def hours_by_weekday(staff: ProviderStaff) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    table = defaultdict(list)
+    hours = staff.hours.all()  # prefetched where many staff are read
+    for h in hours:
+        table[h.weekday].append((h.starts, h.ends))
+    return table
+
+
+def within_hours(staff: ProviderStaff, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+    """Whether [starts_at, ends_at) lies inside one of the staff member's working intervals of that local day."""
+    start, end = local(starts_at), local(ends_at)
+    if end.date() != start.date() and not (end.date() == start.date() + dt.timedelta(days=1) and end.time() == dt.time()):
+        return False
+    end_time = end.time() if end.date() == start.date() else dt.time(23, 59, 59, 999999)
+    return any(s <= start.time() and end_time <= e for s, e in hours_by_weekday(staff)[start.weekday()])
+
+
+def overlapping(staff: ProviderStaff, starts_at: dt.datetime, ends_at: dt.datetime, *, exclude_pk=None):
+    """The staff member's bookings (not cancelled) that overlap [starts_at, ends_at)."""
+    qs = Booking.objects.filter(staff=staff, starts_at__lt=ends_at, ends_at__gt=starts_at) \
+        .exclude(status=Booking.Status.CANCELLED)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("starts_at")
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    staff: ProviderStaff
+    contract: Contract
+
+    def describe(self) -> str:
+        start = local(self.starts_at)
+        return _("The next free time is %(date)s at %(time)s.") % {"date": start.strftime("%d.%m.%Y"),
+                                                                   "time": start.strftime("%H:%M")}
+
+
+def next_free_slot(service_type: ServiceType, region, after: dt.datetime, duration: dt.timedelta, *,
+                   staff: ProviderStaff | None = None, units: Decimal | None = None,
+                   days: int = SLOT_SEARCH_DAYS) -> Slot | None:
+    """The earliest time from `after` (within `days`) when a staff member of a provider with a contract in force in
+    the region, with volume left, works and is free for `duration`; None when there is none. Four queries."""
+    if not service_type.staff_role and staff is None:
+        return None
+    after = ceil_to_step(max(after, timezone.now()))
+    first_day = local(after).date()
+    last_day = first_day + dt.timedelta(days=days)
+    units = units if units is not None else units_for(service_type, after, after + duration)
+    contracts = list(Contract.objects.filter(service_type=service_type, region=region, status=Contract.Status.ACTIVE,
+                                             starts_on__lte=last_day, current_ends_on__gte=first_day)
+                     .order_by("current_ends_on", "pk"))
+    used = consumption_many(c.pk for c in contracts)
+    contracts = [c for c in contracts if c.allows_overrun
+                 or c.current_volume - sum(used[c.pk]) >= units]
+    if not contracts:
+        return None
+    staff_qs = ProviderStaff.objects.filter(active=True, provider_id__in={c.provider_id for c in contracts}) \
+        .select_related("user").prefetch_related("hours").order_by("pk")
+    staff_qs = staff_qs.filter(pk=staff.pk) if staff is not None else staff_qs.filter(role=service_type.staff_role)
+    people = list(staff_qs)
+    if not people:
+        return None
+    busy = defaultdict(list)
+    window_end = at(last_day + dt.timedelta(days=1), dt.time())
+    for staff_id, s, e in (Booking.objects.filter(staff__in=people, ends_at__gt=after, starts_at__lt=window_end)
+                           .exclude(status=Booking.Status.CANCELLED).order_by("starts_at")
+                           .values_list("staff_id", "starts_at", "ends_at")):
+        busy[staff_id].append((s, e))
+    for offset in range(days + 1):
+        day = first_day + dt.timedelta(days=offset)
+        in_force = {}
+        for c in contracts:
+            if c.starts_on <= day <= c.current_ends_on:
+                in_force.setdefault(c.provider_id, c)
+        best = None
+        for person in people:
+            if person.provider_id not in in_force:
+                continue
+            for s, e in sorted(hours_by_weekday(person)[day.weekday()]):
+                t = ceil_to_step(max(at(day, s), after))
+                close = at(day, e)
+                while t + duration <= close:
+                    clash = next(((bs, be) for bs, be in busy[person.pk] if bs < t + duration and be > t), None)
+                    if clash is None:
+                        break
+                    t = ceil_to_step(clash[1])
+                if t + duration <= close and (best is None or t < best[0]):
+                    best = (t, person)
+                    break
+        if best is not None:
+            t, person = best
+            return Slot(t, t + duration, person, in_force[person.provider_id])
+    return None
+
+
+# --- Schedules and utilisation ---------------------------------------------------------------------------------------
+
+def provider_schedule(provider, day: dt.date) -> list[tuple[ProviderStaff, list[Booking]]]:
+    """A provider's day per staff member (active staff, also those with nothing booked), and the unassigned requests
+    under its contracts as a last row with staff None. Three queries."""
+    d0, d1 = day_bounds(day)
+    bookings = list(Booking.objects.filter(contract__provider=provider, starts_at__lt=d1, ends_at__gt=d0)
+                    .exclude(status=Booking.Status.CANCELLED)
+                    .select_related("person", "service_type").order_by("starts_at", "pk"))
+    staff = list(ProviderStaff.objects.filter(provider=provider, active=True).select_related("user")
+                 .prefetch_related("hours").order_by("user__full_name", "pk"))
+    by_staff = defaultdict(list)
+    for b in bookings:
+        by_staff[b.staff_id].append(b)
+    rows = [(s, by_staff.get(s.pk, [])) for s in staff]
+    if by_staff.get(None):
+        rows.append((None, by_staff[None]))
+    return rows
+
+
+def staff_schedule(user, *, start: dt.date, days: int = 7):
+    """A staff member's own bookings from a day, for `days` days."""
+    d0, _ = day_bounds(start)
+    d1, _ = day_bounds(start + dt.timedelta(days=days))
+    return (Booking.objects.filter(staff__user=user, starts_at__lt=d1, ends_at__gt=d0)
+            .exclude(status=Booking.Status.CANCELLED)
+            .select_related("person", "service_type", "contract__provider").order_by("starts_at", "pk"))
+
+
+def _hours(delta: dt.timedelta) -> Decimal:
+    return (Decimal(int(delta.total_seconds())) / 3600).quantize(Decimal("0.01"))
+
+
+def utilisation(provider, *, start: dt.date, end: dt.date) -> list[dict]:
+    """Per staff member from `start` to `end` (inclusive): working hours, hours booked and delivered, the share."""
+    staff = list(ProviderStaff.objects.filter(provider=provider, active=True).select_related("user")
+                 .prefetch_related("hours").order_by("user__full_name", "pk"))
+    t0, _ = day_bounds(start)
+    t1, _ = day_bounds(end + dt.timedelta(days=1))
+    booked = defaultdict(lambda: dt.timedelta())
+    delivered = defaultdict(lambda: dt.timedelta())
+    for staff_id, status, s, e in (Booking.objects.filter(staff__in=staff, starts_at__gte=t0, starts_at__lt=t1)
+                                   .exclude(status=Booking.Status.CANCELLED)
+                                   .values_list("staff_id", "status", "starts_at", "ends_at")):
+        booked[staff_id] += e - s
+    for staff_id, s, e in DeliveryRecord.objects.filter(staff__in=staff, started_at__gte=t0, started_at__lt=t1) \
+            .values_list("staff_id", "started_at", "ended_at"):
+        delivered[staff_id] += e - s
+    rows = []
+    for s in staff:
+        table = hours_by_weekday(s)
+        available = dt.timedelta()
+        day = start
+        while day <= end:
+            for a, b in table[day.weekday()]:
+                available += dt.datetime.combine(day, b) - dt.datetime.combine(day, a)
+            day += dt.timedelta(days=1)
+        share = (_hours(booked[s.pk]) / _hours(available)).quantize(Decimal("0.01")) if available else ZERO
+        rows.append({"staff": s, "available_hours": _hours(available), "booked_hours": _hours(booked[s.pk]),
+                     "delivered_hours": _hours(delivered[s.pk]), "share": share})
+    return rows
+
+
+# --- Customer totals and reconciliation ------------------------------------------------------------------------------
+
+def customer_totals(*, scope: Q | None = None, start: dt.date, end: dt.date, region=None, service_type=None,
+                    group_by: tuple[str, ...] = ("region", "service_type")) -> dict:
+    """Services delivered (count of delivery records), units and their cost at the contract price in force, by
+    region and/or type, from `start` to `end` inclusive; `scope` is access.totals_scope(user). No persons."""
+    t0, _ = day_bounds(start)
+    t1, _ = day_bounds(end + dt.timedelta(days=1))
+    qs = DeliveryRecord.objects.filter(started_at__gte=t0, started_at__lt=t1)
+    if scope is not None:
+        qs = qs.filter(contract__in=Contract.objects.filter(scope))
+    if region is not None:
+        qs = qs.filter(contract__region=region)
+    if service_type is not None:
+        qs = qs.filter(contract__service_type=service_type)
+    keys = [{"region": "contract__region", "service_type": "contract__service_type",
+             "provider": "contract__provider"}[g] for g in group_by]
+    rows = list(qs.values(*keys).annotate(services=Count("pk"), units=Sum("units"),
+                                          amount=Sum(_amount_expr(), output_field=_DEC)).order_by(*keys))
+    total = {"services": sum(r["services"] for r in rows), "units": sum((r["units"] for r in rows), ZERO),
+             "amount": sum((r["amount"] or ZERO for r in rows), ZERO)}
+    return {"rows": rows, "total": total, "start": start, "end": end,
+            "sentence": _("%(count)s services delivered from %(start)s to %(end)s.") % {
+                "count": f"{total['services']:,}", "start": start.strftime("%d.%m.%Y"),
+                "end": end.strftime("%d.%m.%Y")}}
+
+
+def _amount_expr():
+    from django.db.models import ExpressionWrapper, F
+
+    return ExpressionWrapper(F("units") * F("contract__current_unit_price"), output_field=_DEC)
+
+
+def reconciliation(contract: Contract, month: dt.date) -> dict:
+    """Booked vs delivered vs billed for a contract and month (units): booked counts bookings starting in the month
+    that were not cancelled; delivered the delivery records started in it; billed the lines of its act (issued or
+    draft, said which)."""
+    m0, m1 = month_bounds(month)
+    bookings = Booking.objects.filter(contract=contract, starts_at__gte=m0, starts_at__lt=m1)
+    by_status = dict(bookings.values("status").annotate(u=Sum("units")).values_list("status", "u"))
+    booked = sum((u for s, u in by_status.items() if s != Booking.Status.CANCELLED), ZERO)
+    delivered = DeliveryRecord.objects.filter(contract=contract, started_at__gte=m0, started_at__lt=m1) \
+        .aggregate(u=Coalesce(Sum("units"), Value(ZERO), output_field=_DEC), n=Count("pk"))
+    act = Act.objects.filter(contract=contract, month=month_start(month)).first()
+    billed = act.total_units if act else ZERO
+    return {"month": month_start(month), "booked": booked, "by_status": by_status,
+            "delivered": delivered["u"], "deliveries": delivered["n"], "billed": billed,
+            "billed_amount": act.total_amount if act else ZERO, "act": act,
+            "act_status": act.status if act else None,
+            "not_delivered": booked - by_status.get(Booking.Status.DELIVERED, ZERO),
+            "not_billed": delivered["u"] - billed}
+
+
+def act_lines(act: Act):
+    return ActLine.objects.filter(act=act).select_related("delivery__booking__person", "delivery__staff__user") \
+        .order_by("date", "pk")
+
+
+def amendments_of(contract: Contract):
+    return ContractAmendment.objects.filter(contract=contract).select_related("created_by").order_by("sequence")
+
+
+def staff_with_hours(provider):
+    return ProviderStaff.objects.filter(provider=provider).select_related("user") \
+        .prefetch_related(Prefetch("hours", queryset=WorkingHours.objects.order_by("weekday", "starts")))
