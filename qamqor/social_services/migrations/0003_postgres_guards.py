@@ -38,9 +38,9 @@ FORWARD = [
         END IF;
         RETURN NULL;
     END $$""",
-    """CREATE CONSTRAINT TRIGGER ss_act_totals AFTER INSERT OR UPDATE ON social_services_act
+    """CREATE CONSTRAINT TRIGGER ss_act_totals_equal_lines AFTER INSERT OR UPDATE ON social_services_act
        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION social_services_act_totals()""",
-    """CREATE CONSTRAINT TRIGGER ss_act_line_totals AFTER INSERT OR UPDATE OR DELETE ON social_services_actline
+    """CREATE CONSTRAINT TRIGGER ss_act_line_totals_equal_lines AFTER INSERT OR UPDATE OR DELETE ON social_services_actline
        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION social_services_act_totals()""",
     """CREATE OR REPLACE FUNCTION social_services_act_issued_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -69,8 +69,8 @@ BACKWARD = [
     "DROP TRIGGER IF EXISTS ss_act_line_issued_frozen ON social_services_actline",
     "DROP TRIGGER IF EXISTS ss_act_issued_frozen ON social_services_act",
     "DROP FUNCTION IF EXISTS social_services_act_issued_frozen()",
-    "DROP TRIGGER IF EXISTS ss_act_line_totals ON social_services_actline",
-    "DROP TRIGGER IF EXISTS ss_act_totals ON social_services_act",
+    "DROP TRIGGER IF EXISTS ss_act_line_totals_equal_lines ON social_services_actline",
+    "DROP TRIGGER IF EXISTS ss_act_totals_equal_lines ON social_services_act",
     "DROP FUNCTION IF EXISTS social_services_act_totals()",
     "ALTER TABLE social_services_booking DROP CONSTRAINT IF EXISTS ss_booking_staff_no_overlap",
 ]
@@ -81,7 +81,7 @@ def run(statements):
         if schema_editor.connection.vendor != "postgresql":
             return
         for statement in statements:
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)  # None: the % of RAISE are not placeholders
     return apply
 
 
