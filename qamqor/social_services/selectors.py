@@ -369,8 +369,8 @@ def provider_schedule(provider, day: dt.date) -> list[tuple[ProviderStaff, list[
 
 def staff_schedule(user, *, start: dt.date, days: int = 7):
     """A staff member's own bookings from a day, for `days` days."""
-    d0, _ = day_bounds(start)
-    d1, _ = day_bounds(start + dt.timedelta(days=days))
+    d0 = day_bounds(start)[0]
+    d1 = day_bounds(start + dt.timedelta(days=days))[0]
     return (Booking.objects.filter(staff__user=user, starts_at__lt=d1, ends_at__gt=d0)
             .exclude(status=Booking.Status.CANCELLED)
             .select_related("person", "service_type", "contract__provider").order_by("starts_at", "pk"))
@@ -384,8 +384,8 @@ def utilisation(provider, *, start: dt.date, end: dt.date) -> list[dict]:
     """Per staff member from `start` to `end` (inclusive): working hours, hours booked and delivered, the share."""
     staff = list(ProviderStaff.objects.filter(provider=provider, active=True).select_related("user")
                  .prefetch_related("hours").order_by("user__full_name", "pk"))
-    t0, _ = day_bounds(start)
-    t1, _ = day_bounds(end + dt.timedelta(days=1))
+    t0 = day_bounds(start)[0]
+    t1 = day_bounds(end + dt.timedelta(days=1))[0]
     booked = defaultdict(lambda: dt.timedelta())
     delivered = defaultdict(lambda: dt.timedelta())
     for staff_id, status, s, e in (Booking.objects.filter(staff__in=staff, starts_at__gte=t0, starts_at__lt=t1)
@@ -414,10 +414,10 @@ def utilisation(provider, *, start: dt.date, end: dt.date) -> list[dict]:
 
 def customer_totals(*, scope: Q | None = None, start: dt.date, end: dt.date, region=None, service_type=None,
                     group_by: tuple[str, ...] = ("region", "service_type")) -> dict:
-    """Services delivered (count of delivery records), units and their cost at the contract price in force, by
+    """Services delivered (count of delivery records), units and their cost at the contract's current price, by
     region and/or type, from `start` to `end` inclusive; `scope` is access.totals_scope(user). No persons."""
-    t0, _ = day_bounds(start)
-    t1, _ = day_bounds(end + dt.timedelta(days=1))
+    t0 = day_bounds(start)[0]
+    t1 = day_bounds(end + dt.timedelta(days=1))[0]
     qs = DeliveryRecord.objects.filter(started_at__gte=t0, started_at__lt=t1)
     if scope is not None:
         qs = qs.filter(contract__in=Contract.objects.filter(scope))
@@ -427,9 +427,11 @@ def customer_totals(*, scope: Q | None = None, start: dt.date, end: dt.date, reg
         qs = qs.filter(contract__service_type=service_type)
     keys = [{"region": "contract__region", "service_type": "contract__service_type",
              "provider": "contract__provider"}[g] for g in group_by]
-    rows = list(qs.values(*keys).annotate(services=Count("pk"), units=Sum("units"),
-                                          amount=Sum(_amount_expr(), output_field=_DEC)).order_by(*keys))
-    total = {"services": sum(r["services"] for r in rows), "units": sum((r["units"] for r in rows), ZERO),
+    # "amount" first: an annotation named "units" would hide the field F("units") it multiplies.
+    rows = list(qs.values(*keys).annotate(amount=Sum(_amount_expr(), output_field=_DEC), services=Count("pk"),
+                                          delivered_units=Sum("units")).order_by(*keys))
+    total = {"services": sum(r["services"] for r in rows),
+             "units": sum((r["delivered_units"] for r in rows), ZERO),
              "amount": sum((r["amount"] or ZERO for r in rows), ZERO)}
     return {"rows": rows, "total": total, "start": start, "end": end,
             "sentence": _("%(count)s services delivered from %(start)s to %(end)s.") % {
