@@ -20,10 +20,27 @@ def _fast_settings(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
 
 
+def reload_reference_data():
+    """The data migrations load (regions, holidays, disability categories, subsistence minimum, registry categories,
+    the item catalogue). A transactional test empties every table when it ends, so a later transactional test finds
+    none of it: load it again, as the migrations did."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("qamqor.core.migrations.0002_load_reference_data",
+                   "qamqor.core.migrations.0004_load_disability_and_subsistence",
+                   "qamqor.registry.migrations.0002_categories_and_search_index",
+                   "qamqor.aid.migrations.0003_catalogue"):
+        importlib.import_module(module).load(apps, None)
+
+
 @pytest.fixture
 def regions(db):
     from qamqor.core.models import Region
 
+    if not Region.objects.exists():
+        reload_reference_data()
     return {r.kato_code: r for r in Region.objects.all()}
 
 
