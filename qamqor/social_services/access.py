@@ -46,8 +46,12 @@ def provider_admin_ids(user) -> set[int]:
 
 
 def customer_ids(user) -> set[int]:
-    """Organisations (state bodies) in whose name this user signs and follows contracts."""
-    return _verified_ids(user, CUSTOMER_ROLES)
+    """State bodies in whose name this user signs and follows contracts."""
+    if not _signed_in(user):
+        return set()
+    return {a.organization_id for a in user.active_roles()
+            if a.role in CUSTOMER_ROLES and a.organization is not None and a.organization.status == "verified"
+            and a.organization.kind == "state_body"}
 
 
 def represented_person_ids(user) -> set[int]:
