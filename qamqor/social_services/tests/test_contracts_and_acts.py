@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
 
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.social_services import selectors, services

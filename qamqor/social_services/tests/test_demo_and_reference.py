@@ -1,13 +1,12 @@
 """The catalogue loaded from the reference file with its sources; the demo data; who sees what (permission rows)."""
 
-import datetime as dt
 import random
 
 import pytest
 from django.utils import timezone
 
 from qamqor.social_services import access, services
-from qamqor.social_services.models import Act, Booking, Contract, DeliveryRecord, EligibilityRule, ServiceType
+from qamqor.social_services.models import Act, Booking, Contract, DeliveryRecord, EligibilityRule
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,6 @@ def test_the_catalogue_keeps_the_reference_norms_and_sources(types):
 
 
 def test_the_demo_creates_contracts_staff_bookings_deliveries_and_an_act(people, org, almaty):
-    summary = services_summary = None
     from qamqor.social_services.demo import demo_social_services
 
     summary = demo_social_services(rng=random.Random(1), provider=org, provider_admin=people["org_admin"],
