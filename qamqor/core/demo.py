@@ -222,6 +222,13 @@ def demo_seed(*, size: str = "small", seed: int = 1, report=None) -> str:
             if not Warehouse.objects.filter(organization=home).exists():
                 summary += "; " + demo_aid(rng=rng, home_org=home, staff_user=staff_user, donor_user=donor,
                                            region=home.region)
+            org_admin = User.objects.filter(email=f"orgadmin@{DEMO_DOMAIN}").first()
+            if org_admin is not None:
+                from qamqor.social_services.demo import demo_social_services
+
+                summary += "; " + demo_social_services(
+                    rng=rng, provider=home, provider_admin=org_admin, region=home.region,
+                    admin=User.objects.filter(email=f"admin@{DEMO_DOMAIN}").first(), domain=DEMO_DOMAIN)
         audit_record(actor=None, action="demo.seed", object_type="demo", object_id=str(seed), after={"summary": summary})
     report(total, total, "done")
     return summary
