@@ -60,6 +60,25 @@ def allocation_instance(campaign: Campaign, *, today: dt.date | None = None):
                   .exclude(status=Distribution.Status.CANCELLED).values("need_id").annotate(n=Sum("quantity"))
                   .values_list("need_id", "n"))
     needs = [n for n in needs if n.quantity - served.get(n.pk, 0) > 0]
+    # No double help across runs: a household receives of one item at most the largest quantity any of its needs in
+    # the campaign asks, counting what earlier confirmed runs (and direct hand-overs) already gave it.
+    room = {}
+    keys = {(n.household_key, n.item_id) for n in needs}
+    every = (Need.objects.filter(campaign=campaign, item_id__in={item for _k, item in keys})
+             .exclude(status=Need.Status.CANCELLED).only("pk", "household_id", "person_id", "applicant_id",
+                                                          "item_id", "quantity"))
+    cap, given_to = {}, {}
+    given_by_need = dict(Distribution.objects.filter(need__campaign=campaign)
+                         .exclude(status=Distribution.Status.CANCELLED).values("need_id")
+                         .annotate(n=Sum("quantity")).values_list("need_id", "n"))
+    for other in every:
+        key = (other.household_key, other.item_id)
+        if key in keys:
+            cap[key] = max(cap.get(key, 0), other.quantity)
+            given_to[key] = given_to.get(key, 0) + given_by_need.get(other.pk, 0)
+    for n in needs:
+        key = (n.household_key, n.item_id)
+        room[n.pk] = max(min(n.quantity - served.get(n.pk, 0), cap[key] - given_to[key]), 0)
     lots = [lot for lot in Lot.objects.filter(campaign=campaign).select_related("item", "warehouse")
             .prefetch_related("restricted_to").order_by("pk") if lot.available > 0]
     days = last_help_days(needs, today=today)
@@ -80,7 +99,8 @@ def allocation_instance(campaign: Campaign, *, today: dt.date | None = None):
             v = INSTITUTION_VULNERABILITY
         urgency = (need.urgency - Need.Urgency.LOW) / (Need.Urgency.CRITICAL - Need.Urgency.LOW)
         priorities[need.pk] = engine_priority(v, urgency, days[need.pk])
-    return needs, lots, {"priority": priorities, "categories": categories, "served": served, "days": days}
+    return needs, lots, {"priority": priorities, "categories": categories, "served": served, "days": days,
+                         "room": room}
 
 
 def recent_help(person: Person, *, viewer_org_ids: set[int], days: int = 90, today: dt.date | None = None) -> dict:

@@ -495,7 +495,7 @@ def allocation_preview(*, actor, campaign: Campaign, cross_region: bool = False,
                                                                                  allow_zero=True)))
     categories = priorities["categories"]
     engine_needs = [engine.Need(id=n.pk, household=n.household_key, item=n.item_id,
-                                quantity=n.quantity - priorities["served"].get(n.pk, 0), region=n.region_id,
+                                quantity=priorities["room"][n.pk], region=n.region_id,
                                 priority=priorities["priority"][n.pk], categories=tuple(sorted(categories.get(n.pk, ()))))
                     for n in needs]
     engine_lots = [engine.Lot(id=lot.pk, item=lot.item_id, quantity=lot.available, region=lot.region_id,
@@ -518,9 +518,11 @@ def allocation_preview(*, actor, campaign: Campaign, cross_region: bool = False,
                                            seconds=seconds, created_by=actor)
         AllocationLine.objects.bulk_create([AllocationLine(run=run, need_id=n, lot_id=lot, quantity=q)
                                             for n, lot, q in result.assignments if q > 0], batch_size=2000)
+        # A need with nothing left to ask because its household already got its share says so.
         AllocationDecision.objects.bulk_create([
             AllocationDecision(run=run, need_id=n.id, priority=float(n.priority), served=result.served_units(n.id),
-                               reason=result.reason(n.id)) for n in engine_needs], batch_size=2000)
+                               reason=engine.HOUSEHOLD_CAP if n.quantity == 0 and n.id not in excluded_needs
+                               else result.reason(n.id)) for n in engine_needs], batch_size=2000)
         audit_record(actor=actor, action="allocation.preview", obj=run, after={
             "campaign": campaign.pk, "needs": len(engine_needs), "lots": len(engine_lots),
             "objective": result.objective, "optimal": result.optimal})

@@ -277,3 +277,26 @@ def test_cash_assistance_handed_over_is_paid_from_the_campaigns_restricted_money
     with pytest.raises(ServiceError):
         services.distribution_hand_over(actor=staff, distribution=second, signature=True)
     assert Distribution.objects.get(pk=second.pk).status == "planned"  # nothing half-saved
+
+
+def test_a_household_helped_in_an_earlier_run_is_not_helped_twice(staff, org, almaty, meat, warehouse, campaign):
+    mother = make_person(org, almaty, "Ахметова", "Айгүл")
+    household = registry_services.household_create(actor=staff, head=mother)
+    son = make_person(org, almaty, "Ахметов", "Ерлан", born=dt.date(2010, 5, 1))
+    registry_services.household_add_member(actor=staff, household=household, person=son, relationship="child",
+                                           monthly_income=0)
+    stock(staff, warehouse, meat, 10)
+    services.lot_create(actor=staff, campaign=campaign, warehouse=warehouse, item=meat, quantity=10)
+    services.need_create(actor=staff, person=mother, item=meat, quantity=2, campaign=campaign)
+    services.allocation_confirm(actor=staff, run=services.allocation_preview(actor=staff, campaign=campaign))
+
+    # The same family asks again through the son: the household already has the most any of its needs asks.
+    again = services.need_create(actor=staff, person=son, item=meat, quantity=2, campaign=campaign)
+    run = services.allocation_preview(actor=staff, campaign=campaign)
+
+    decision = run.decisions.get(need=again)
+    assert (decision.served, decision.reason) == (0, "household_cap")
+    bigger = services.need_create(actor=staff, person=son, item=meat, quantity=3, campaign=campaign)
+    run = services.allocation_preview(actor=staff, campaign=campaign)
+    # A need asking for more lifts the household's share to 3: one more unit, not three.
+    assert sum(d.served for d in run.decisions.all()) == 1 and run.decisions.get(need=bigger).served <= 1
