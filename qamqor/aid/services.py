@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.services import audit_record
+from qamqor.lib.translit import to_latin
 from qamqor.registry.models import Person
 from qamqor.registry.selectors import current_household
 
@@ -265,7 +266,8 @@ def campaign_create(*, actor, organizer, title: str, starts_on: dt.date, ends_on
         lines.append((item, whole_quantity(target, field="items")))
     if not lines:
         raise ServiceError(_("Add at least one item the campaign gives."), field="items")
-    slug = slugify(slug or title)[:60] or "campaign"
+    # Kazakh and Russian titles make Latin addresses ("Құрбан айт 2027" → "kurban-ait-2027"), not bare numbers.
+    slug = slugify(to_latin(slug or title))[:60] or "campaign"
     base, n = slug, 2
     while Campaign.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"

@@ -300,3 +300,11 @@ def test_a_household_helped_in_an_earlier_run_is_not_helped_twice(staff, org, al
     run = services.allocation_preview(actor=staff, campaign=campaign)
     # A need asking for more lifts the household's share to 3: one more unit, not three.
     assert sum(d.served for d in run.decisions.all()) == 1 and run.decisions.get(need=bigger).served <= 1
+
+
+def test_a_campaign_with_a_kazakh_title_gets_a_latin_address(staff, org, meat):
+    first = services.campaign_create(actor=staff, organizer=org, title="Құрбан айт 2027: ет", items=[(meat, 1)],
+                                     starts_on=dt.date(2027, 5, 1), ends_on=dt.date(2027, 5, 30))
+    second = services.campaign_create(actor=staff, organizer=org, title="Құрбан айт 2027: ет", items=[(meat, 1)],
+                                      starts_on=dt.date(2027, 5, 1), ends_on=dt.date(2027, 5, 30))
+    assert (first.slug, second.slug) == ("kurban-ait-2027-et", "kurban-ait-2027-et-2")
