@@ -38,8 +38,9 @@ def demo_aid(*, rng: random.Random, home_org, staff_user, donor_user, region) ->
         starts_on=start, ends_on=start + dt.timedelta(days=30), holiday=kurban, regions=[region],
         items=[(meat, 400), (food, 100)], budget_kzt="3200000")
     services.campaign_set_status(actor=staff_user, campaign=campaign, status="open")
-    services.lot_create(actor=staff_user, campaign=campaign, warehouse=warehouse, item=meat, quantity=120)
-    services.lot_create(actor=staff_user, campaign=campaign, warehouse=warehouse, item=food, quantity=40)
+    # Less than asked, so that the allocation has to choose: the preview shows who is served first, and why.
+    services.lot_create(actor=staff_user, campaign=campaign, warehouse=warehouse, item=meat, quantity=50)
+    services.lot_create(actor=staff_user, campaign=campaign, warehouse=warehouse, item=food, quantity=20)
 
     persons = list(Person.objects.filter(owner=home_org, status="active").order_by("pk")[:90])
     for person in persons:
