@@ -15,6 +15,7 @@ urlpatterns = [
     path("aid/", include("qamqor.aid.urls")),
     path("ledger/", include("qamqor.ledger.urls")),
     path("events/", include("qamqor.events.urls")),
+    path("services/", include("qamqor.social_services.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
