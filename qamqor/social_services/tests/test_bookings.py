@@ -178,6 +178,8 @@ def test_the_provider_assigns_staff_and_never_twice_at_once(people, make_person,
 def test_cancellation_late_is_recorded(beneficiary, deaf_person, types, make_contract, interpreter, at,
                                       django_capture_on_commit_callbacks):
     make_contract(types["sign_language_specialist"])
+    beneficiary.language = "en"  # notices go out in the recipient's own language
+    beneficiary.save(update_fields=["language"])
     day = timezone.localdate() + dt.timedelta(days=3)
     early = book(beneficiary, deaf_person, types["sign_language_specialist"], at(day, 9))
     late = book(beneficiary, deaf_person, types["sign_language_specialist"], at(day, 12))
