@@ -11,6 +11,7 @@ from qamqor.ledger.apis import router as ledger_router
 from qamqor.events.apis import router as events_router
 from qamqor.organizations.apis import router as organizations_router
 from qamqor.registry.apis import router as registry_router
+from qamqor.social_services.apis import router as social_services_router
 
 from . import errors
 from .docs import AccessibleDocs
@@ -34,6 +35,7 @@ api.add_router("/registry", registry_router)
 api.add_router("/aid", aid_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/events", events_router)
+api.add_router("/services", social_services_router)
 
 # Last, because Django tries URL patterns in order: any other address under /api/v1/ answers a JSON 404 in the one
 # error shape rather than the site's HTML page.
