@@ -407,7 +407,7 @@ class ServiceActIn(ServiceBodyIn):
 
 class BookingFilter(Input):
     status: Literal[tuple(Booking.Status.values)] | None = None
-    person_id: RecordId | None = None
+    person_id: int | None = Field(None, ge=1, le=MAX_ID)
     on: IsoDate | None = Field(None, description="Bookings of one day.")
 
 
@@ -425,6 +425,8 @@ _FIELDS = {"person": "person_id", "staff": "staff_id"}
 
 def _refusal(exc: ServiceError):
     """A service's refusal: 409 for a conflict, else 422, with the next free time when the service found one."""
+    if isinstance(exc, PermissionDenied):
+        raise exc  # a ServiceError too: the shared handler answers it 403
     field = _FIELDS.get(exc.field, exc.field)
     slot = getattr(exc, "alternative", None)
     body = {"code": exc.code, "message": str(exc.message),
@@ -530,8 +532,9 @@ def list_service_types(request):
 
 @router.get("/entitlements", response={200: list[ServiceEntitlementOut], **responses(401, 404, 422)}, auth=AUTH,
             summary="My entitlements")
-def my_entitlements(request, person_id: RecordId | None = Query(None, description="A person you represent; "
-                                                                                  "yourself when empty.")):
+def my_entitlements(request, person_id: int | None = Query(None, ge=1, le=MAX_ID,
+                                                           description="A person you represent; yourself when "
+                                                                       "empty.")):
     """What you (or a person you represent) are entitled to, with the reason and the quota left today, this month
     and this year."""
     persons = access.bookable_persons(request.auth).select_related("region")
