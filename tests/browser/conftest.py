@@ -34,14 +34,8 @@ def pytest_runtest_setup(item):
         pytest.skip(MISSING)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# The session's one Chromium (`browser`) is in the root conftest.py: browser tests outside tests/browser share it,
+# since a second Playwright in the same process would find the first one's event loop running.
 
 
 @pytest.fixture

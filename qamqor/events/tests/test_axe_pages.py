@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from qamqor.accounts.models import Role
-from tests.browser.conftest import CHROMIUM, MISSING, axe, browser, explain, holidays, in_ci, regions, site  # noqa: F401
+from tests.browser.conftest import CHROMIUM, MISSING, axe, explain, holidays, in_ci, regions, site  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
