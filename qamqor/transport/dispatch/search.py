@@ -315,8 +315,10 @@ def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, workers:
     data, lock, locked, start_routes = _compile(problem, warm_start)
     P = kx.pack(data, lock, locked)
     results = []
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("fork")
+    if workers > 1 and "forkserver" in multiprocessing.get_all_start_methods():
+        # Not a plain fork: the caller may have threads (a web server, a test runner's watchdog), and a forked child
+        # compiling numba kernels from a copy of a threaded process can crash. The fork server is single-threaded.
+        ctx = multiprocessing.get_context("forkserver")
         pipes = []
         for w in range(1, workers):
             parent, child = ctx.Pipe(duplex=False)
