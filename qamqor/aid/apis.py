@@ -18,13 +18,12 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _, gettext_lazy
 from ninja import Field, Header, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.schema import DjangoGetter
-from pydantic import BeforeValidator, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BeforeValidator, StrictBool, StrictInt, field_validator
 
 from qamqor.api.auth import AUTH, OptionalAuth
 from qamqor.api.errors import responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import Input
+from qamqor.api.schemas import BodyIn as SharedBodyIn, Input
 from qamqor.core.errors import ServiceError
 from qamqor.core.models import Region
 from qamqor.core.services import access_record, access_record_many
@@ -376,17 +375,10 @@ class GatheredOut(Schema):
 
 # Requests.
 
-class BodyIn(Input):
+class BodyIn(SharedBodyIn):
     """A request body: a JSON object with no fields beyond those documented."""
 
     model_config = {"extra": "forbid"}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _an_object(cls, value):
-        if not isinstance(value._obj if isinstance(value, DjangoGetter) else value, dict):
-            raise ValueError(_("Send a JSON object with the fields this operation describes."))
-        return value
 
 
 def _money_text(value):

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import field_validator
+from ninja.schema import DjangoGetter
+from pydantic import field_validator, model_validator
 
 
 class Input(Schema):
@@ -21,6 +22,20 @@ class Input(Schema):
             except UnicodeEncodeError:
                 message = _("This text contains characters that are not valid Unicode. Type it again.")
                 raise ValueError(message) from None
+        return value
+
+
+class BodyIn(Input):
+    """Base of every request body: a JSON object. Ninja's schemas read attributes from any value, so without this
+    check a list or a number sent as the body of an operation whose fields are all optional passed as an empty
+    object."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value):
+        # Ninja's own (outer) validator has already wrapped the value for attribute access.
+        if not isinstance(value._obj if isinstance(value, DjangoGetter) else value, dict):
+            raise ValueError(_("Send a JSON object with the fields this operation describes."))
         return value
 
 

@@ -15,14 +15,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Path, Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.schema import DjangoGetter
-from pydantic import BeforeValidator, StrictInt, field_validator, model_validator
+from pydantic import BeforeValidator, StrictInt, field_validator
 
 from qamqor.aid.models import Campaign, Distribution, Offer
 from qamqor.api.auth import AUTH
 from qamqor.api.errors import responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import Input
+from qamqor.api.schemas import BodyIn
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.organizations.models import Organization
 
@@ -176,13 +175,7 @@ class LedgerStockOut(Schema):
 
 # Requests.
 
-class LedgerBodyIn(Input):
-    @model_validator(mode="before")
-    @classmethod
-    def _an_object(cls, value):
-        if not isinstance(value._obj if isinstance(value, DjangoGetter) else value, dict):
-            raise ValueError(_("Send a JSON object with the fields this operation describes."))
-        return value
+LedgerBodyIn = BodyIn
 
 
 class LedgerMoneyIn(LedgerBodyIn):

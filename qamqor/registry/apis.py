@@ -17,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.schema import DjangoGetter
-from pydantic import BeforeValidator, Strict, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BeforeValidator, Strict, StrictBool, StrictInt, field_validator
 
 from qamqor.api.auth import AUTH
 from qamqor.api.errors import ErrorBody, responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import Input, RegionRef
+from qamqor.api.schemas import BodyIn, Input, RegionRef
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.models import DisabilityCategory, Region
 from qamqor.core.services import access_record, access_record_many
@@ -365,17 +364,6 @@ class OwnRecordOut(Schema):
 
 # Requests.
 
-class BodyIn(Input):
-    """A request body: a JSON object. Ninja's schemas read attributes from any value, so without this check a list
-    or a number sent as the body of an operation whose fields are all optional passed as an empty object."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _an_object(cls, value):
-        # Ninja's own (outer) validator has already wrapped the value for attribute access.
-        if not isinstance(value._obj if isinstance(value, DjangoGetter) else value, dict):
-            raise ValueError(_("Send a JSON object with the fields this operation describes."))
-        return value
 
 
 class PersonFilter(Input):

@@ -15,13 +15,12 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StrictBool, StrictInt
 
 from qamqor.api.auth import AUTH
 from qamqor.api.errors import ErrorBody, responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import Input
+from qamqor.api.schemas import BodyIn, Input
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.models import Region
 from qamqor.core.services import access_record, access_record_many
@@ -347,17 +346,10 @@ class ServiceTotalsOut(Schema):
 
 # Requests.
 
-class ServiceBodyIn(Input):
+class ServiceBodyIn(BodyIn):
     """A request body: a JSON object with no fields beyond those documented."""
 
     model_config = {"extra": "forbid"}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _an_object(cls, value):
-        if not isinstance(value._obj if isinstance(value, DjangoGetter) else value, dict):
-            raise ValueError(_("Send a JSON object with the fields this operation describes."))
-        return value
 
 
 class BookingIn(ServiceBodyIn):
