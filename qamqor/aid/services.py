@@ -5,13 +5,9 @@ ServiceError (a whole translated sentence naming the field) without changing any
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import re
 import time
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.services import audit_record
+from qamqor.lib.codes import code_matches, one_time_code
 from qamqor.lib.translit import to_latin
 from qamqor.registry.models import Person
 from qamqor.registry.selectors import current_household
@@ -626,11 +623,9 @@ def ledger_stock_reserve(*, actor, lot: Lot):
 # --- Distributions -----------------------------------------------------------------------------------------------------
 
 def recipient_code(distribution: Distribution) -> str:
-    """The recipient's one-time hand-over code: derived with the server's secret, never stored, shown only to the
-    recipient; staff type the code the recipient tells them."""
-    message = f"distribution:{distribution.pk}:{distribution.created_at.isoformat()}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-    return f"{int(digest[:12], 16) % 1_000_000:06d}"
+    """The recipient's one-time hand-over code (qamqor.lib.codes): shown only to the recipient; staff type the code
+    the recipient tells them."""
+    return one_time_code("distribution", distribution.pk, distribution.created_at)
 
 
 def distribution_create(*, actor, need: Need, quantity, organization, volunteer=None, event=None,
@@ -664,7 +659,7 @@ def distribution_hand_over(*, actor, distribution: Distribution, code: str = "",
     code = (code or "").strip().replace(" ", "")
     if not code and not signature:
         raise ServiceError(_("Enter the recipient's code, or confirm that they signed the list."), field="code")
-    if code and (not re.fullmatch(r"[0-9]{6}", code) or not hmac.compare_digest(code, recipient_code(distribution))):
+    if code and not code_matches(code, recipient_code(distribution)):
         raise ServiceError(_("This code does not match. Ask the recipient to read it again from their page or "
                              "slip."), field="code")
     with transaction.atomic():

@@ -12,8 +12,6 @@ contracts of the service in the region (their volume), then the staff member (th
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -25,6 +23,7 @@ from django.utils.translation import gettext as _
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.models import DisabilityCategory
 from qamqor.core.services import audit_record, snapshot
+from qamqor.lib.codes import code_matches, one_time_code
 from qamqor.organizations.models import Organization
 from qamqor.registry.models import Category, Person
 
@@ -450,11 +449,9 @@ def representative_revoke(*, actor, representative: Representative, reason: str 
 # --- Bookings --------------------------------------------------------------------------------------------------------
 
 def booking_confirmation_code(booking: Booking) -> str:
-    """The person's one-time confirmation code for a booking: derived with the server's secret, never stored, shown
-    only to the person (and their representative); the staff member types the code the person tells them."""
-    message = f"social-booking:{booking.pk}:{booking.created_at.isoformat()}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-    return f"{int(digest[:12], 16) % 1_000_000:06d}"
+    """The person's one-time confirmation code for a booking (qamqor.lib.codes): shown only to the person (and their
+    representative); the staff member types the code the person tells them."""
+    return one_time_code("social-booking", booking.pk, booking.created_at)
 
 
 def _booking_times(service_type: ServiceType, starts_at, ends_at) -> tuple[dt.datetime, dt.datetime]:
@@ -821,7 +818,7 @@ def delivery_record(*, actor, booking: Booking, started_at: dt.datetime, ended_a
     code = (code or "").strip().replace(" ", "")
     if not code and not signature:
         raise ServiceError(_("Enter the person's confirmation code, or confirm that they signed."), field="code")
-    if code and (not re.fullmatch(r"[0-9]{6}", code) or not hmac.compare_digest(code, booking_confirmation_code(booking))):
+    if code and not code_matches(code, booking_confirmation_code(booking)):
         raise ServiceError(_("This code does not match. Ask the person to read it again from their booking."),
                            field="code")
     with transaction.atomic():
