@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.services import audit_record
+from qamqor.ledger import services as ledger
 from qamqor.lib.codes import code_matches, one_time_code
 from qamqor.lib.translit import to_latin
 from qamqor.registry.models import Person
@@ -438,36 +439,18 @@ def _offer_snapshot(offer: Offer) -> dict:
             "recipient": offer.recipient_id, "warehouse": offer.warehouse_id, "status": offer.status}
 
 
-# --- The ledger seam -----------------------------------------------------------------------------------------------
-# The ledger app records money and stock; these wrappers are the only places aid calls it.
-
-def _ledger():
-    from django.apps import apps
-
-    if not apps.is_installed("qamqor.ledger"):
-        return None
-    import importlib.util
-
-    if importlib.util.find_spec("qamqor.ledger.services") is None:
-        return None
-    from qamqor.ledger import services as ledger
-
-    return ledger
-
+# --- The ledger ------------------------------------------------------------------------------------------------------
+# The ledger records money and stock; these wrappers are the only places aid calls it.
 
 def ledger_money_receive(*, actor, offer: Offer, idempotency_key: str):
-    ledger = _ledger()
-    if ledger is not None and hasattr(ledger, "money_receive"):
-        donor = offer.donor_organization.name if offer.donor_organization_id else offer.donor_user.full_name
-        ledger.money_receive(actor=actor, organization=offer.recipient, amount=offer.amount_kzt,
-                             idempotency_key=idempotency_key, campaign=offer.campaign, offer=offer, donor_name=donor)
+    donor = offer.donor_organization.name if offer.donor_organization_id else offer.donor_user.full_name
+    ledger.money_receive(actor=actor, organization=offer.recipient, amount=offer.amount_kzt,
+                         idempotency_key=idempotency_key, campaign=offer.campaign, offer=offer, donor_name=donor)
 
 
 def ledger_stock_receive(*, actor, offer: Offer, idempotency_key: str):
-    ledger = _ledger()
-    if ledger is not None and hasattr(ledger, "stock_receive"):
-        ledger.stock_receive(actor=actor, warehouse=offer.warehouse, item=offer.item, quantity=offer.quantity,
-                             idempotency_key=idempotency_key, offer=offer)
+    ledger.stock_receive(actor=actor, warehouse=offer.warehouse, item=offer.item, quantity=offer.quantity,
+                         idempotency_key=idempotency_key, offer=offer)
 
 
 # --- Allocation ------------------------------------------------------------------------------------------------------
@@ -614,10 +597,9 @@ def allocation_discard(*, actor, run: AllocationRun) -> AllocationRun:
 
 def ledger_stock_reserve(*, actor, lot: Lot):
     """A lot earmarks stock on hand for its campaign: the ledger refuses a lot larger than the free stock."""
-    ledger = _ledger()
-    if ledger is not None and hasattr(ledger, "stock_reserve"):
-        ledger.stock_reserve(actor=actor, warehouse=lot.warehouse, item=lot.item, quantity=lot.quantity, lot=lot,
-                             reference=f"lot-{lot.pk}")
+    ledger.stock_reserve(actor=actor, warehouse=lot.warehouse, item=lot.item, quantity=lot.quantity, lot=lot,
+                         reference=f"lot-{lot.pk}")
+
 
 
 # --- Distributions -----------------------------------------------------------------------------------------------------
@@ -709,14 +691,13 @@ def distribution_cancel(*, actor, distribution: Distribution, reason: str) -> Di
 def ledger_stock_issue(*, actor, distribution: Distribution):
     """A hand-over leaves the ledger: goods of a lot leave the warehouse's reserved stock; cash assistance is paid
     from the organisation's money (from the campaign's restricted funds when it is a campaign's)."""
-    ledger = _ledger()
-    if ledger is not None and distribution.item.kind == Item.Kind.MONEY and hasattr(ledger, "money_spend"):
+    if distribution.item.kind == Item.Kind.MONEY:
         ledger.money_spend(actor=actor, organization=distribution.organization, amount=distribution.value_kzt,
                            purpose="cash_assistance", idempotency_key=f"distribution-{distribution.pk}",
                            campaign=distribution.campaign, distribution=distribution,
                            description=f"{distribution.item.name_en} × {distribution.quantity}")
         return
-    if ledger is not None and distribution.lot_id is not None and hasattr(ledger, "stock_issue"):
+    if distribution.lot_id is not None:
         lot = distribution.lot
         ledger.stock_issue(actor=actor, warehouse=lot.warehouse, item=lot.item, quantity=distribution.quantity,
                            distribution=distribution)
