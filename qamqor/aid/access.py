@@ -31,6 +31,20 @@ def _own_need(user):
     return Q(applicant_id=user.pk) | Q(person__user_id=user.pk)
 
 
+def own_needs(user):
+    """A person's own needs: those they applied for and those recorded for their registry record."""
+    if not _signed_in(user):
+        return Need.objects.none()
+    return Need.objects.filter(_own_need(user))
+
+
+def own_distributions(user):
+    """Hand-overs to a person: of their applications and to their registry record."""
+    if not _signed_in(user):
+        return Distribution.objects.none()
+    return Distribution.objects.filter(Q(need__applicant_id=user.pk) | Q(person__user_id=user.pk))
+
+
 def visible_needs(user):
     """Needs this user may see with the recipient's name."""
     qs = Need.objects.all()

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -195,10 +194,8 @@ def apply(request):
 @login_required
 def my_help(request):
     """A person's own requests and the help planned or received, with the hand-over code to tell the giver."""
-    own = Need.objects.filter(Q(applicant=request.user) | Q(person__user=request.user)).select_related(
-        "item", "region").order_by("-created_at")
-    given = list(Distribution.objects.filter(Q(need__applicant=request.user) | Q(person__user=request.user))
-                 .select_related("item", "organization").order_by("-created_at"))
+    own = access.own_needs(request.user).select_related("item", "region").order_by("-created_at")
+    given = list(access.own_distributions(request.user).select_related("item", "organization").order_by("-created_at"))
     for d in given:
         d.code = services.recipient_code(d) if d.status == Distribution.Status.PLANNED else ""
     return render(request, "aid/my.html", {"needs": own, "distributions": given})
