@@ -125,6 +125,17 @@ def can_cancel(user, booking) -> bool:
     return is_booking_side(user, booking) or is_provider_of(user, booking.contract)
 
 
+def can_change(user, booking) -> bool:
+    """Moving a booking to another time or place: the same people as cancelling it (the person's side within the
+    notice rule, the provider at any time before the start)."""
+    return can_cancel(user, booking)
+
+
+def can_mark_no_show(user, booking) -> bool:
+    """The assigned staff member and the provider's people record that the person did not come."""
+    return can_record_delivery(user, booking) or can_assign(user, booking)
+
+
 def can_record_delivery(user, booking) -> bool:
     """The assigned staff member, and the provider's admins for them (a paper record typed in later)."""
     if not _signed_in(user) or booking.staff_id is None:
@@ -176,6 +187,20 @@ def can_manage_contract(user, contract=None, *, customer=None) -> bool:
         return True
     customer_id = contract.customer_id if contract is not None else getattr(customer, "pk", None)
     return customer_id is not None and customer_id in customer_ids(user)
+
+
+def contract_customers(user):
+    """The state bodies in whose name this user records new contracts (verified ones only)."""
+    from qamqor.organizations.models import Organization
+
+    qs = Organization.objects.filter(kind=Organization.Kind.STATE_BODY, status="verified")
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(pk__in=customer_ids(user))
+
+
+def can_create_contracts(user) -> bool:
+    return is_platform_admin(user) or bool(customer_ids(user))
 
 
 def can_generate_act(user, contract) -> bool:

@@ -771,6 +771,119 @@ def booking_cancel(*, actor, booking: Booking, reason: str = "", now: dt.datetim
     return locked
 
 
+def booking_change(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: dt.datetime | None = None,
+                   place: str | None = None, purpose: str | None = None, note: str | None = None,
+                   now: dt.datetime | None = None) -> Booking:
+    """Move a booking to another time or place, with every check of a new booking (past, quota, eligibility, the
+    provider's contract volume). It stays with its provider. The assigned staff member is kept when they work and are
+    free at the new time; otherwise the booking returns to "requested" and `unassigned` on the result names who was
+    released, so the person is told that the provider will assign someone else.
+
+    The notice rule, as a provider plans its staff: the person's side may change a booking until the service's
+    cancellation notice (cancel_notice_hours before the current start); later, a change would free the staff member
+    at short notice like a late cancellation, so it is refused with the reason (cancel it, recorded as late, and book
+    again, or ask the provider). The provider may change it at any time before the start. Empty place, purpose or
+    note are unchanged; ends_at None keeps the booking's duration."""
+    now = now or timezone.now()
+    if not access.can_change(actor, booking):
+        raise PermissionDenied(_("You may not change this booking."))
+    service_type = booking.service_type
+    starts_at = _moment(starts_at, field="starts_at")
+    if ends_at is None:
+        ends_at = starts_at + (booking.ends_at - booking.starts_at)
+    starts_at, ends_at = _booking_times(service_type, starts_at, ends_at)
+    new_place = booking.place if place is None else _text(place, limit=300)
+    new_purpose = booking.purpose if purpose is None else _purpose(purpose)
+    new_note = booking.note if note is None else _text(note, limit=300)
+    provider_side = access.is_provider_of(actor, booking.contract)
+    with transaction.atomic():
+        # Locks in the module's order: the person, the provider's contracts, the staff member, then the booking.
+        person = Person.objects.select_for_update(of=("self",)).select_related("region").get(pk=booking.person_id)
+        current = Booking.objects.select_related("staff__user").get(pk=booking.pk)
+        if current.status not in Booking.ACTIVE:
+            raise ServiceError(_("Only a requested or assigned booking can be changed."), code="conflict")
+        if current.starts_at <= now:
+            raise ServiceError(_("This booking has already started and can no longer be changed."), code="conflict")
+        notice = dt.timedelta(hours=service_type.cancel_notice_hours)
+        if not provider_side and current.starts_at - now < notice:
+            raise ServiceError(_("Less than %(hours)s hours before the start, a booking can no longer be changed: the "
+                                 "provider has planned its staff. Cancel it (recorded as a late cancellation) and "
+                                 "book the new time, or ask the provider to change it.") % {
+                                     "hours": service_type.cancel_notice_hours}, field="starts_at", code="notice")
+        if (starts_at, ends_at, new_place) == (current.starts_at, current.ends_at, current.place) \
+                and (new_purpose, new_note) == (current.purpose, current.note):
+            raise ServiceError(_("Nothing to change: the new time and place are the booking's own. Enter another "
+                                 "date, time or address."), field="starts_at", code="unchanged")
+        duration = ends_at - starts_at
+        units = selectors.units_for(service_type, starts_at, ends_at)
+        region = person.region
+        provider = current.contract.provider
+        if starts_at <= now:
+            raise _refuse(_("A booking must start in the future."), field="starts_at", code="past",
+                          alternative=_slot(service_type, region, now, duration, staff=current.staff, units=units))
+        day = selectors.local(starts_at).date()
+        result = selectors.entitlement(person, service_type, on=day, exclude_booking_ids=[current.pk])
+        if not result.eligible:
+            raise ServiceError(result.reason, field="service_type", code="not_eligible")
+        left = [v for v in (result.quota_left_day, result.quota_left_month, result.quota_left_year) if v is not None]
+        if left and units > min(left):
+            raise _refuse(_("At the new time this booking needs %(units)s %(unit)s but %(left)s are left of your "
+                            "quota (%(reason)s). Choose a shorter time or another day.") % {
+                                "units": units, "unit": service_type.get_unit_display(), "left": min(left),
+                                "reason": result.reason}, field="starts_at", code="quota")
+        try:
+            contract = _choose_contract(service_type, region, day, units, provider=provider, exclude_booking=current,
+                                        after=starts_at, duration=duration)
+        except ServiceError as exc:
+            if exc.code != "no_contract":
+                raise
+            raise _refuse(_("%(provider)s has no contract for this service in your region on that date. Choose "
+                            "another date, or cancel this booking and book again.") % {"provider": provider.name},
+                          field="starts_at", code="no_contract",
+                          alternative=_slot(service_type, region, starts_at, duration, staff=current.staff,
+                                            units=units)) from None
+        staff = current.staff
+        keep = False
+        if staff is not None:
+            ProviderStaff.objects.select_for_update().filter(pk=staff.pk).first()
+            staff.refresh_from_db(fields=["active"])
+            keep = (staff.active and selectors.within_hours(staff, starts_at, ends_at)
+                    and not selectors.overlapping(staff, starts_at, ends_at, exclude_pk=current.pk).exists())
+        locked = Booking.objects.select_for_update(of=("self",)).select_related(
+            "service_type", "person__user", "booked_by", "staff__user").get(pk=current.pk)
+        if (locked.status, locked.staff_id, locked.starts_at) != (current.status, current.staff_id, current.starts_at):
+            raise ServiceError(_("This booking was changed by someone else meanwhile. Open it again and repeat your "
+                                 "change."), code="conflict")
+        before = {**_booking_snapshot(locked), "place": locked.place}
+        old_start = locked.starts_at
+        locked.starts_at, locked.ends_at, locked.units, locked.contract = starts_at, ends_at, units, contract
+        locked.place, locked.purpose, locked.note = new_place, new_purpose, new_note
+        if starts_at != old_start:
+            locked.reminder_sent_at = None  # the reminder goes again for the new day
+        fields = ["starts_at", "ends_at", "units", "contract", "place", "purpose", "note", "reminder_sent_at",
+                  "staff", "status"]
+        if not keep:
+            locked.staff, locked.status = None, Booking.Status.REQUESTED
+        try:
+            _save_guarded(locked, locked.staff, service_type=service_type, region=region, update_fields=fields)
+        except ServiceError as exc:
+            # The exclusion constraint saw an overlap the lock did not (PostgreSQL): release the staff member instead.
+            if exc.code != "overlap":
+                raise
+            keep = False
+            locked.staff, locked.status = None, Booking.Status.REQUESTED
+            _save_guarded(locked, None, service_type=service_type, region=region, update_fields=fields)
+        locked.unassigned = staff if staff is not None and not keep else None
+        audit_record(actor=actor, action="social_booking.change", obj=locked, before=before,
+                     after={**_booking_snapshot(locked), "place": locked.place,
+                            "released_staff": locked.unassigned.pk if locked.unassigned else None})
+        changed = locked
+        transaction.on_commit(lambda: _notify_changed(changed, old_start=old_start, staff=staff, kept=keep,
+                                                      by_provider=provider_side))
+    locked.warnings = _warnings(locked.contract)
+    return locked
+
+
 def booking_mark_no_show(*, actor, booking: Booking, now: dt.datetime | None = None) -> Booking:
     """The person did not come: recorded after the start by the assigned staff member or the provider."""
     now = now or timezone.now()
@@ -955,6 +1068,40 @@ def _notify_cancelled(booking: Booking, *, by_provider: bool) -> None:
     else:
         text = gettext_lazy("Your booking of %(service)s on %(date)s at %(time)s is cancelled.")
     _send(booking, gettext_lazy("Booking cancelled: %(service)s on %(date)s"), text)
+
+
+def _notify_changed(booking: Booking, *, old_start, staff, kept: bool, by_provider: bool) -> None:
+    """The person's side learns the new time (and that the provider assigns someone else when the staff member was
+    released); the staff member learns the new time, or that they are no longer needed at the old one."""
+    from django.utils.translation import gettext_lazy
+
+    old = selectors.local(old_start)
+    extra = {"old_date": old.strftime("%d.%m.%Y"), "old_time": old.strftime("%H:%M"),
+             "staff": staff.user.full_name if staff is not None else ""}
+    if staff is not None and not kept:
+        text = gettext_lazy("Your booking of %(service)s on %(old_date)s at %(old_time)s is moved to %(date)s at "
+                            "%(time)s, %(place)s. %(staff)s is not free at the new time: the provider will assign "
+                            "another staff member and you will be told.")
+    elif by_provider:
+        text = gettext_lazy("The provider moved your booking of %(service)s from %(old_date)s at %(old_time)s to "
+                            "%(date)s at %(time)s, %(place)s.")
+    else:
+        text = gettext_lazy("Your booking of %(service)s on %(old_date)s at %(old_time)s is moved to %(date)s at "
+                            "%(time)s, %(place)s.")
+    _send(booking, gettext_lazy("Booking changed: %(service)s on %(date)s"), text, extra)
+    if staff is not None:
+        user = staff.user
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            values = {**_when(booking), **extra, "person": booking.person.full_name}
+            if kept:
+                subject = gettext_lazy("Booking moved: %(service)s on %(date)s")
+                body = gettext_lazy("The booking of %(service)s for %(person)s on %(old_date)s at %(old_time)s is "
+                                    "moved to %(date)s at %(time)s, %(place)s. You remain assigned.")
+            else:
+                subject = gettext_lazy("You are released from a booking on %(old_date)s")
+                body = gettext_lazy("The booking of %(service)s for %(person)s on %(old_date)s at %(old_time)s is "
+                                    "moved to a time when you are not free, and you are no longer assigned to it.")
+            notify(user, str(subject) % values, str(body) % values)
 
 
 def booking_send_reminders(*, day: dt.date | None = None) -> int:

@@ -99,6 +99,31 @@ def test_fifty_assignments_of_the_same_driver_at_once_only_one_succeeds(people, 
     assert Booking.objects.filter(staff=driver, status="assigned").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_reference")
+def test_eleven_bookings_moved_onto_the_same_hour_of_one_interpreter_at_once_keep_them_once(
+        people, make_person, make_contract, interpreter, tomorrow, at):
+    from qamqor.social_services.models import ServiceType
+
+    sign = ServiceType.objects.get(code="sign_language_specialist")
+    make_contract(sign, volume=1000)
+    hours = [8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19]
+    bookings = [services.booking_create(actor=people["org_staff"], person=make_person("group_2", deaf_sign_language=True),
+                                        service_type=sign, starts_at=at(tomorrow, h), staff=interpreter)
+                for h in hours]
+
+    def move(booking):
+        return lambda: services.booking_change(actor=people["org_staff"], booking=booking, starts_at=at(tomorrow, 15))
+
+    results = run_at_once([move(b) for b in bookings])
+    assert all(isinstance(r, Booking) for r in results), [r for r in results if not isinstance(r, Booking)]
+    at_three = Booking.objects.filter(starts_at=at(tomorrow, 15))
+    assert at_three.count() == 11
+    assert at_three.filter(status="assigned", staff=interpreter).count() == 1
+    assert at_three.filter(status="requested", staff__isnull=True).count() == 10
+    assert sum(1 for r in results if r.unassigned is not None) == 10
+
+
 @pytest.mark.django_db
 def test_the_exclusion_constraint_refuses_an_overlapping_row_written_by_sql(people, deaf_person, types,
                                                                           make_contract, interpreter, tomorrow, at):
