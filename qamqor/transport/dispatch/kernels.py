@@ -1,7 +1,7 @@
 """Compiled inner loops: exact route scheduling, best insertion, repair (greedy and regret-k), removal.
 
-Every function takes the problem as the tuple P = (n, e, l, d, q, loc, tm, cm, maxride, cap, maxdur, lock, locked)
-built by `pack`, and a solution as arrays: R[k, :lens[k]] is the node sequence of vehicle k (start depot first, end
+Every function takes the problem as the tuple
+P = (n, e, l, d, q, loc, tm, cm, maxride, cap, maxdur, lock, locked, vset, vsets) built by `pack`, and a solution as arrays: R[k, :lens[k]] is the node sequence of vehicle k (start depot first, end
 depot last), Bt[k, p] the earliest start of service at position p, Zt[k, p] the latest start at p that keeps the rest
 of the route within its time windows, ld[k, p] the load (seats, wheelchairs) on leaving position p.
 
@@ -28,7 +28,7 @@ BIG = 1e6  # regret stand-in for a route where the request does not fit
 def pack(data, lock, locked):
     """The kernel tuple for compiled problem `data` with per-vehicle frozen prefix lengths and locked requests."""
     return (np.int64(data.n), data.e, data.l, data.d, data.q, data.loc, data.tm, data.cm, data.maxride, data.cap,
-            data.maxdur, lock, locked)
+            data.maxdur, lock, locked, data.vset, data.vsets)
 
 
 @njit
@@ -138,6 +138,9 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
     L = maxride[i]
     if q0 > c0 or q1 > c1 or r + 2 > R.shape[1]:
         return INF, -1, -1
+    g = P[13][i]
+    if g >= 0 and not P[14][g, k]:
+        return INF, -1, -1  # pinned to, or allowed only on, other vehicles
     size = (r * (r + 1)) // 2
     cd = np.empty(size)
     ca = np.empty(size, np.int64)
@@ -306,7 +309,11 @@ def repair(pending, npend, kreg, noise, seed, R, lens, Bt, Zt, ld, P):
 
 @njit
 def remove_requests(mask, R, lens, Bt, Zt, ld, P):
-    """Take every unlocked request i with mask[i] out of its route; returns how many were removed."""
+    """Take every unlocked request i with mask[i] out of its route; returns how many were removed.
+
+    A request that stays in its route (locked, or its route would become infeasible without it) gets mask[i]
+    cleared, so that the caller never re-inserts a request that is still routed.
+    """
     n, locked = P[0], P[12]
     K = lens.shape[0]
     ppos = np.empty(max(n, 1), np.int64)
@@ -323,14 +330,18 @@ def remove_requests(mask, R, lens, Bt, Zt, ld, P):
                 i = v % n
                 if mask[i] and not locked[i]:
                     continue
+                if v < n:
+                    mask[i] = False
             row[m] = v
             m += 1
         if m < r:
             lens[k] = m
             if not route_state(k, R, lens, Bt, Zt, ld, P, ppos):
-                # Without the triangle inequality a shorter route can be slower; keep the route as it was.
+                # Without the triangle inequality (road times) a shorter route can be slower; keep it as it was.
                 for p in range(r):
                     row[p] = backup[p]
+                    if row[p] < n:
+                        mask[row[p]] = False
                 lens[k] = r
                 route_state(k, R, lens, Bt, Zt, ld, P, ppos)
             else:
@@ -482,7 +493,8 @@ def relocate_descent(seed, R, lens, Bt, Zt, ld, P):
                 continue
             before = route_costs(R, lens, P).sum()
             mask[i] = True
-            remove_requests(mask, R, lens, Bt, Zt, ld, P)
+            if remove_requests(mask, R, lens, Bt, Zt, ld, P) == 0:
+                continue
             mask[i] = False
             one[0] = i
             repair(one, 1, 1, 0.0, 0, R, lens, Bt, Zt, ld, P)

@@ -93,6 +93,14 @@ class Plan:
     routes: dict
     fixed: list[Fixed] = field(default_factory=list)
     now: float | None = None  # when re-planning a running day: no stop that is not fixed starts before this
+    # Requests a dispatcher put on a vehicle by hand: they stay on the vehicle this plan gives them (a search may
+    # reorder and retime them within that route, never take them off it or move them to another vehicle).
+    pinned: set = field(default_factory=set)
+
+
+def _matrix(values) -> np.ndarray:
+    array = np.asarray(values)
+    return np.ascontiguousarray(array, dtype=np.float32 if array.dtype == np.float32 else np.float64)
 
 
 class Data:
@@ -110,8 +118,10 @@ class Data:
         self.vehicle_index = {v.id: k for k, v in enumerate(vehs)}
         if len(self.vehicle_index) != K:
             raise ValueError("Vehicle ids must be unique.")
-        self.tm = np.ascontiguousarray(problem.times, dtype=np.float64)
-        self.cm = self.tm if problem.costs is problem.times else np.ascontiguousarray(problem.costs, dtype=np.float64)
+        # float32 matrices stay float32 (half the memory at city scale; every time is then read from the same
+        # rounded matrix, by the search and by any checker, so schedules stay exact for that matrix).
+        self.tm = _matrix(problem.times)
+        self.cm = self.tm if problem.costs is problem.times else _matrix(problem.costs)
         loc = np.zeros(N, np.int64)
         e = np.zeros(N)
         l = np.full(N, NO_LIMIT)
@@ -150,6 +160,17 @@ class Data:
         self.loc, self.e, self.l, self.d, self.q = loc, e, l, d, q
         self.maxride, self.cap, self.maxdur = maxride, cap, maxdur
         self.penalty = float(problem.unserved_penalty)
+        # Which vehicles may take each request: vset[i] = -1 any, else row vset[i] of vsets (a mask over vehicles).
+        self.vset = np.full(max(n, 1), -1, np.int64)
+        self.vsets = np.zeros((1, max(K, 1)), np.bool_)
+        self.pinned = np.zeros(max(n, 1), np.bool_)
+
+    def restrict(self, requests: Sequence[int], vehicles: Sequence[int]) -> None:
+        """Let only `vehicles` (indices) take `requests` (indices)."""
+        row = np.zeros((1, self.vsets.shape[1]), np.bool_)
+        row[0, list(vehicles)] = True
+        self.vsets = np.vstack([self.vsets, row])  # row 0 stays unused
+        self.vset[list(requests)] = len(self.vsets) - 1
 
     def node_of(self, request_id, kind: str) -> int:
         i = self.request_index[request_id]

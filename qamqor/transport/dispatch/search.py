@@ -77,8 +77,12 @@ class State:
         return float(kx.route_costs(self.R, self.lens, P).sum())
 
 
-def _compile(problem: Problem, plan: Plan | None):
-    """Data with fixed stops pinned, the frozen prefix length of each route, locked requests, and the start routes."""
+def _compile(problem: Problem, plan: Plan | None, vehicles=None):
+    """Data with fixed stops pinned, the frozen prefix length of each route, locked requests, and the start routes.
+
+    Pinned requests may go only on the vehicle the plan gives them; with `vehicles`, the requests missing from the
+    plan may go only on those vehicles.
+    """
     fixed = list(plan.fixed) if plan else []
     now = plan.now if plan else None
     fixed_requests = {f.request for f in fixed}
@@ -110,6 +114,22 @@ def _compile(problem: Problem, plan: Plan | None):
             start_routes[k] = nodes
         if fixed_nodes - seen:
             raise ValueError("Every fixed stop must be in the plan's routes.")
+        on_vehicle = {rid: vid for vid, stops in plan.routes.items() for rid, _ in stops}
+        by_vehicle = {}
+        for rid in plan.pinned:
+            if rid not in on_vehicle or rid not in data.request_index:
+                raise ValueError(f"The pinned request {rid!r} must be a request of the problem on a vehicle of the "
+                                 f"plan.")
+            by_vehicle.setdefault(data.vehicle_index[on_vehicle[rid]], []).append(data.request_index[rid])
+        for k, reqs in sorted(by_vehicle.items()):
+            data.restrict(reqs, [k])
+            data.pinned[reqs] = True
+    if vehicles is not None:
+        unknown = [vid for vid in vehicles if vid not in data.vehicle_index]
+        if unknown:
+            raise ValueError(f"Vehicle {unknown[0]!r} is not in the problem.")
+        routed = {data.request_index[rid] for stops in (plan.routes.values() if plan else ()) for rid, _ in stops}
+        data.restrict([i for i in range(data.n) if i not in routed], [data.vehicle_index[v] for v in vehicles])
     return data, lock, locked, start_routes
 
 
@@ -195,6 +215,8 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
     routable = int((~locked[:n]).sum())
     q_max = max(1, min(tune["q_cap"], int(tune["q_fraction"] * routable)))
     q_min = min(q_max, 2 if routable < 20 else 4)
+    pinned = data.pinned
+    pinned_any = bool(pinned[:n].any())
     w_rem, w_ins = np.ones(len(REMOVALS)), np.ones(len(INSERTIONS))
     s_rem, s_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
     c_rem, c_ins = np.zeros(len(REMOVALS)), np.zeros(len(INSERTIONS))
@@ -227,11 +249,14 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
         mask[removed] = True
         kx.remove_requests(mask, cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
         kreg, noisy = INSERTIONS[ii]
-        pending = np.concatenate([removed.astype(np.int64), cand.unassigned])
+        pending = np.concatenate([removed[mask[removed]].astype(np.int64), cand.unassigned])
         _repair(cand, pending, kreg, 0.025 * maxc if noisy else 0.0, int(rng.integers(2**31)), P)
         cost = cand.cost(P)
         f = cost + data.penalty * len(cand.unassigned)
-        if tune["ls"] == 1 and f < best_f - 1e-9 or tune["ls"] == 2 and len(cand.unassigned) <= len(
+        if pinned_any and pinned[cand.unassigned].sum() > pinned[cur.unassigned].sum():
+            # A dispatcher's manual assignment is never undone by the search: such a candidate is never accepted.
+            f = math.inf
+        elif tune["ls"] == 1 and f < best_f - 1e-9 or tune["ls"] == 2 and len(cand.unassigned) <= len(
                 best.unassigned) and cost < (best_f - data.penalty * len(best.unassigned)) * (1 + tune["ls_near"]):
             kx.relocate_descent(int(rng.integers(2**31)), cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
             f = cand.cost(P) + data.penalty * len(cand.unassigned)
@@ -242,7 +267,7 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
         if f < cur_f - 1e-9:
             cur, cur_f = cand, f
             score = max(score, SCORES[1])
-        elif f > cur_f + 1e-9 and rng.random() < math.exp(-(f - cur_f) / max(temp, 1e-12)):
+        elif f > cur_f + 1e-9 and f < math.inf and rng.random() < math.exp(-(f - cur_f) / max(temp, 1e-12)):
             cur, cur_f = cand, f
             score = max(score, SCORES[2])
         s_rem[ri] += score
@@ -264,9 +289,13 @@ def _reason(data: Data, i: int) -> str:
     n, K = data.n, data.K
     if K == 0:
         return "There is no vehicle on shift."
+    chosen = data.vset[i] >= 0  # pinned by a dispatcher, or a manual assignment to some vehicles
+    allowed = data.vsets[data.vset[i], :K] if chosen else np.ones(K, np.bool_)
     q = data.q[i]
-    if not ((data.cap[:K, 0] >= q[0]) & (data.cap[:K, 1] >= q[1])).any():
-        return "No vehicle has enough seats and wheelchair places for this request."
+    fits = allowed & (data.cap[:K, 0] >= q[0]) & (data.cap[:K, 1] >= q[1])
+    if not fits.any():
+        return ("No vehicle chosen for it has enough seats and wheelchair places for this request." if chosen
+                else "No vehicle has enough seats and wheelchair places for this request.")
     p, dr = i, n + i
     direct = data.tm[data.loc[p], data.loc[dr]]
     if direct > data.maxride[i] + 1e-9:
@@ -277,13 +306,13 @@ def _reason(data: Data, i: int) -> str:
     P = kx.pack(data, lock, np.zeros(max(n, 1), np.bool_))
     ppos = np.empty(max(n, 1), np.int64)
     B = np.zeros(4)
-    for k in range(K):
-        if data.cap[k, 0] < q[0] or data.cap[k, 1] < q[1]:
-            continue
+    for k in np.flatnonzero(fits):
         seq = np.array([2 * n + 2 * k, p, dr, 2 * n + 2 * k + 1], np.int64)
-        if kx.schedule(seq, 4, k, P, ppos, B):
-            return "Every vehicle that could take it is already busy at these times."
-    return "No vehicle's shift or maximum route duration can cover this ride."
+        if kx.schedule(seq, 4, int(k), P, ppos, B):
+            return ("Every vehicle chosen for it is already busy at these times." if chosen
+                    else "Every vehicle that could take it is already busy at these times.")
+    return ("No vehicle chosen for it has a shift or maximum route duration that covers this ride." if chosen
+            else "No vehicle's shift or maximum route duration can cover this ride.")
 
 
 def _solution(data: Data, st: State, iterations: int, seconds: float, seed: int) -> Solution:
@@ -354,9 +383,18 @@ def solve(problem: Problem, *, time_limit: float = 60.0, seed: int = 0, workers:
     return _solution(data, best[0], total_it, time.monotonic() - started, best[2])
 
 
-def insert_request(problem: Problem, plan: Plan) -> Solution:
+def insert_request(problem: Problem, plan: Plan, vehicles=None) -> Solution:
     """Put the requests of `problem` missing from `plan` (typically one new same-day request) into the running
-    plan by cheapest feasible insertion; the plan's stops keep their order and its fixed stops their times."""
+    plan by cheapest feasible insertion; the plan's stops keep their order and its fixed stops their times.
+
+    With `vehicles` (vehicle ids), only those vehicles may take the new requests: a dispatcher's manual assignment
+    is checked this way, and a request none of them can take is left unserved with the reason. For many insertions
+    into one large running day, `Session` keeps the compiled day and is much faster.
+    """
     started = time.monotonic()
-    st, _, data = search(problem, seed=0, iterations=0, warm_start=plan)
+    data, lock, locked, start_routes = _compile(problem, plan, vehicles)
+    P = kx.pack(data, lock, locked)
+    st = _start_state(data, P, lock, locked, start_routes)
+    if len(st.unassigned):
+        _repair(st, st.unassigned, 2, 0.0, 0, P)
     return _solution(data, st, 0, time.monotonic() - started, 0)
