@@ -284,24 +284,39 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
     return best, it, data
 
 
+# Why a request is left unserved: a stable code → the engine's sentence (English; the app translates by the code).
+# The "_chosen" ones concern a request pinned or manually assigned to some vehicles.
+REASONS = {
+    "no_shift": "There is no vehicle on shift.",
+    "capacity": "No vehicle has enough seats and wheelchair places for this request.",
+    "capacity_chosen": "No vehicle chosen for it has enough seats and wheelchair places for this request.",
+    "ride_time": "The maximum ride time is shorter than the direct trip.",
+    "window": "The drop-off time window cannot be met even with a direct trip from the pickup window.",
+    "busy": "Every vehicle that could take it is already busy at these times.",
+    "busy_chosen": "Every vehicle chosen for it is already busy at these times.",
+    "shift": "No vehicle's shift or maximum route duration can cover this ride.",
+    "shift_chosen": "No vehicle chosen for it has a shift or maximum route duration that covers this ride.",
+}
+
+
 def _reason(data: Data, i: int) -> str:
-    """Why request i could not be served, in a sentence for the dispatcher."""
+    """Why request i could not be served, in a sentence for the dispatcher (one of REASONS)."""
     n, K = data.n, data.K
     if K == 0:
-        return "There is no vehicle on shift."
+        return REASONS["no_shift"]
     chosen = data.vset[i] >= 0  # pinned by a dispatcher, or a manual assignment to some vehicles
     allowed = data.vsets[data.vset[i], :K] if chosen else np.ones(K, np.bool_)
+    suffix = "_chosen" if chosen else ""
     q = data.q[i]
     fits = allowed & (data.cap[:K, 0] >= q[0]) & (data.cap[:K, 1] >= q[1])
     if not fits.any():
-        return ("No vehicle chosen for it has enough seats and wheelchair places for this request." if chosen
-                else "No vehicle has enough seats and wheelchair places for this request.")
+        return REASONS["capacity" + suffix]
     p, dr = i, n + i
     direct = data.tm[data.loc[p], data.loc[dr]]
     if direct > data.maxride[i] + 1e-9:
-        return "The maximum ride time is shorter than the direct trip."
+        return REASONS["ride_time"]
     if max(data.e[p], 0.0) + data.d[p] + direct > data.l[dr] + 1e-9:
-        return "The drop-off time window cannot be met even with a direct trip from the pickup window."
+        return REASONS["window"]
     lock = np.ones(K, np.int64)
     P = kx.pack(data, lock, np.zeros(max(n, 1), np.bool_))
     ppos = np.empty(max(n, 1), np.int64)
@@ -309,10 +324,8 @@ def _reason(data: Data, i: int) -> str:
     for k in np.flatnonzero(fits):
         seq = np.array([2 * n + 2 * k, p, dr, 2 * n + 2 * k + 1], np.int64)
         if kx.schedule(seq, 4, int(k), P, ppos, B):
-            return ("Every vehicle chosen for it is already busy at these times." if chosen
-                    else "Every vehicle that could take it is already busy at these times.")
-    return ("No vehicle chosen for it has a shift or maximum route duration that covers this ride." if chosen
-            else "No vehicle's shift or maximum route duration can cover this ride.")
+            return REASONS["busy" + suffix]
+    return REASONS["shift" + suffix]
 
 
 def _solution(data: Data, st: State, iterations: int, seconds: float, seed: int) -> Solution:
