@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from qamqor.registry.models import Category, Consent, HouseholdMember, Person
-from qamqor.registry.selectors import category_codes, vulnerability_score
+from qamqor.registry.selectors import category_codes_many, vulnerability_score
 
 from .allocation import priority as engine_priority
 from .models import Campaign, Distribution, Item, Lot, Need
@@ -83,13 +83,12 @@ def allocation_instance(campaign: Campaign, *, today: dt.date | None = None):
             .prefetch_related("restricted_to").order_by("pk") if lot.available > 0]
     days = last_help_days(needs, today=today)
     weights = dict(Category.objects.values_list("code", "weight"))
-    codes_of: dict[int, set[str]] = {}
+    codes_of = category_codes_many({n.person for n in needs if n.person_id}, on=today)
     score_of: dict[int, Decimal] = {}
     priorities, categories = {}, {}
     for need in needs:
         if need.person_id:
-            if need.person_id not in codes_of:
-                codes_of[need.person_id] = category_codes(need.person, on=today)
+            if need.person_id not in score_of:
                 score_of[need.person_id] = vulnerability_score(need.person, codes=codes_of[need.person_id],
                                                                weights=weights)
             categories[need.pk] = codes_of[need.person_id]

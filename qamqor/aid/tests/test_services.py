@@ -308,3 +308,25 @@ def test_a_campaign_with_a_kazakh_title_gets_a_latin_address(staff, org, meat):
     second = services.campaign_create(actor=staff, organizer=org, title="Құрбан айт 2027: ет", items=[(meat, 1)],
                                       starts_on=dt.date(2027, 5, 1), ends_on=dt.date(2027, 5, 30))
     assert (first.slug, second.slug) == ("kurban-ait-2027-et", "kurban-ait-2027-et-2")
+
+
+def test_reading_a_campaign_for_allocation_costs_the_same_queries_for_3_or_30_applicants(
+        staff, org, almaty, meat, warehouse, campaign):
+    """An allocation preview reads thousands of applicants: their categories are read in bulk, not one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qamqor.aid.selectors import allocation_instance
+
+    stock(staff, warehouse, meat, 10)
+    services.lot_create(actor=staff, campaign=campaign, warehouse=warehouse, item=meat, quantity=10)
+    counts = []
+    for size in (3, 30):
+        for i in range(size - Need.objects.filter(campaign=campaign).count()):
+            person = make_person(org, almaty, f"Applicant{size}-{i}", "Test")
+            services.need_create(actor=staff, person=person, item=meat, quantity=1, campaign=campaign)
+        with CaptureQueriesContext(connection) as queries:
+            needs, _lots, extra = allocation_instance(campaign, today=dt.date(2026, 5, 25))
+        assert len(needs) == size and len(extra["priority"]) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

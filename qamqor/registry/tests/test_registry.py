@@ -216,6 +216,42 @@ def test_household_flags_large_family_and_low_income(client_for, people, org, al
     assert score == weights["large_family"] + weights["low_income"]
 
 
+def test_category_codes_for_many_persons_equal_the_codes_one_by_one(client_for, people, org, almaty,
+                                                                     django_assert_max_num_queries):
+    """The allocation run reads every applicant's categories at once; it must see what a person's page sees."""
+    from qamqor.registry import services
+    from qamqor.core.models import DisabilityCategory
+    from qamqor.registry.selectors import category_codes, category_codes_many
+
+    today = dt.date(2026, 6, 1)
+    head = make_person(org, almaty, "Head", dt.date(1980, 1, 1))
+    household = services.household_create(actor=people["org_staff"], head=head)
+    children = []
+    for i in range(4):
+        child = make_person(org, almaty, f"Child{i}", dt.date(2012 + i, 1, 1))
+        services.household_add_member(actor=people["org_staff"], household=household, person=child,
+                                      relationship="child", in_full_time_study=False, monthly_income=0)
+        children.append(child)
+    alone = make_person(org, almaty, "Alone", dt.date(1950, 1, 1),
+                        disability=DisabilityCategory.objects.order_by("pk").first())
+    ended = make_person(org, almaty, "Ended", dt.date(1970, 1, 1))
+    staff = people["org_staff"]
+    own = Category.objects.filter(derived=False, applies_to=Category.AppliesTo.PERSON).order_by("pk").first()
+    shared = Category.objects.filter(derived=False).exclude(applies_to=Category.AppliesTo.PERSON).order_by("pk").first()
+    evidence = {"evidence": "document", "evidence_reference": "No. 1", "valid_from": dt.date(2020, 1, 1)}
+    services.category_assign(actor=staff, category=own, person=alone, **evidence)
+    services.category_assign(actor=staff, category=shared, household=household, **evidence)
+    services.category_assign(actor=staff, category=own, person=ended, **{**evidence, "valid_to": dt.date(2025, 12, 31)})
+    persons = [head, *children, alone, ended]
+    one_by_one = {p.pk: category_codes(p, on=today) for p in persons}
+    assert one_by_one[head.pk] >= {"large_family", "low_income", shared.code}
+    assert one_by_one[alone.pk] == {"disability", own.code}
+    assert one_by_one[ended.pk] == set()
+    with django_assert_max_num_queries(6):
+        many = category_codes_many(persons, on=today)
+    assert many == one_by_one
+
+
 def test_a_person_sees_and_exports_their_own_record(client_for, make_user, people, org, almaty):
     user = make_user("me@test.kz", Role.BENEFICIARY)
     register(client_for(people["org_staff"]), org, almaty)
