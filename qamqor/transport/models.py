@@ -149,10 +149,14 @@ class RideRequest(models.Model):
     unserved_reason = models.CharField(max_length=300, blank=True)
     # Held back by a dispatcher: no plan or re-plan may put it on a vehicle until released.
     held = models.BooleanField(default=False)
+    # Put on this shift by a dispatcher: every re-plan keeps it there (until unassigned or released).
+    pinned_shift = models.ForeignKey("Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     picked_up_at = models.DateTimeField(null=True, blank=True)
     dropped_off_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
+    # Why the social-services side of a drop-off or no-show could not be recorded (empty when it was).
+    delivery_note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -172,6 +176,7 @@ class RideRequest(models.Model):
                                    name="tr_request_dropoff_status"),
             models.CheckConstraint(condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
                                    name="tr_request_cancelled_at"),
+            models.CheckConstraint(condition=Q(held=False) | Q(pinned_shift__isnull=True), name="tr_request_held_or_pinned"),
         ]
 
     def __str__(self):

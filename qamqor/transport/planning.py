@@ -1,0 +1,205 @@
+"""The bridge between the transport app's rows and the dispatch engine (`transport/dispatch/`, Django-free).
+
+Times: the engine sees minutes since the day's local midnight (settings.TIME_ZONE, Asia/Almaty, which has no
+daylight-saving change); a shift that runs past midnight simply has minutes above 1440. Places: (latitude,
+longitude) in degrees; travel comes from the provider named by the setting TRANSPORT_TRAVEL ("haversine", the
+default: great circle × detour at city speeds by hour). A road-network provider (OSRM) plugs in here once the engine
+has one; the engine itself never sees a database row.
+
+A request's id in the engine is the RideRequest's pk, a vehicle's id is the Shift's pk (a vehicle with its driver for
+part of the day). Routes travel as {shift_id: [(ride_id, "pickup" | "dropoff"), ...]}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields as dataclass_fields
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import dispatch
+from .dispatch.travel import HaversineProvider
+
+# A ride booked for a pick-up time is picked up from 10 minutes before to 20 minutes after it; a ride booked to
+# arrive by a time is dropped off in the 30 minutes before it.
+PICKUP_EARLY, PICKUP_LATE, ARRIVE_EARLY = 10, 20, 30
+# Minutes at a stop: getting in or out, with a wheelchair on the ramp or lift.
+SERVICE, SERVICE_WHEELCHAIR = 2, 6
+# Shortest booked interval for a ride (the social-services booking of the ride).
+MIN_RIDE = 10
+
+# Why a ride is not on any vehicle: the engine's sentence (English, stable) → a code kept on the ride → the
+# dispatcher's sentence in their language.
+ENGINE_REASONS = {
+    "There is no vehicle on shift.": "no_shift",
+    "No vehicle has enough seats and wheelchair places for this request.": "capacity",
+    "The maximum ride time is shorter than the direct trip.": "ride_time",
+    "The drop-off time window cannot be met even with a direct trip from the pickup window.": "window",
+    "Every vehicle that could take it is already busy at these times.": "busy",
+    "No vehicle's shift or maximum route duration can cover this ride.": "shift",
+}
+REASONS = {
+    "no_shift": _("No vehicle is on shift that day. Add shifts, then plan again."),
+    "capacity": _("No vehicle on shift has enough seats and wheelchair places for this ride."),
+    "ride_time": _("The longest allowed ride is shorter than the direct trip."),
+    "window": _("The requested time cannot be met even by driving straight from the pick-up."),
+    "busy": _("Every vehicle that could take this ride is busy at that time."),
+    "shift": _("No shift covers the time of this ride."),
+    "held": _("Held back by a dispatcher."),
+    "given_up": _("Taken off its vehicle to keep a dispatcher's assignment on that route."),
+    "shift_cancelled": _("Its shift was cancelled."),
+    "not_planned": _("Not planned yet."),
+    "unknown": _("The planner could not fit this ride."),
+}
+
+
+def reason_code(engine_reason: str) -> str:
+    return ENGINE_REASONS.get(engine_reason, "unknown")
+
+
+def reason_text(code: str) -> str:
+    """The dispatcher's sentence for a reason code (in the active language)."""
+    return str(REASONS.get(code or "not_planned", REASONS["unknown"]))
+
+
+def travel_provider():
+    """The travel provider named by settings.TRANSPORT_TRAVEL."""
+    name = getattr(settings, "TRANSPORT_TRAVEL", "haversine") or "haversine"
+    if name == "haversine":
+        return HaversineProvider()
+    raise ImproperlyConfigured(f"TRANSPORT_TRAVEL must be 'haversine' (OSRM comes with the engine's provider), "
+                               f"not {name!r}.")
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def minutes(day: dt.date, moment: dt.datetime) -> float:
+    """Minutes since the day's local midnight."""
+    return (moment - midnight(day)).total_seconds() / 60.0
+
+
+def moment(day: dt.date, minute: float) -> dt.datetime:
+    """The aware moment `minute` minutes after the day's local midnight, to the second."""
+    return midnight(day) + dt.timedelta(seconds=round(minute * 60))
+
+
+def now_minute(day: dt.date, now: dt.datetime | None = None) -> float | None:
+    """Minutes since the day's midnight when the day is running (today), else None (a future day)."""
+    now = now or timezone.now()
+    if timezone.localdate(now) != day:
+        return None
+    return minutes(day, now)
+
+
+def direct_minutes(pickup: tuple[float, float], dropoff: tuple[float, float], depart: float | None = None) -> float:
+    """Travel time of the direct trip, as the engine would see it."""
+    times, _costs = travel_provider().matrices([pickup, dropoff], depart)
+    return float(times[0, 1])
+
+
+def _point(lat, lon) -> tuple[float, float]:
+    return (float(lat), float(lon))
+
+
+@dataclass
+class DayData:
+    """The rows of one provider's day that a problem is built from: shifts (with vehicle and depot) and rides."""
+
+    day: dt.date
+    shifts: dict  # shift_id -> Shift
+    rides: dict  # ride_id -> RideRequest
+    now: float | None = None
+    _points: dict = field(default_factory=dict)
+
+    def fixed(self, ride_ids) -> list:
+        """Stops that happened: a picked-up ride's pick-up, a delivered ride's pick-up and drop-off."""
+        out = []
+        for rid in ride_ids:
+            ride = self.rides[rid]
+            if ride.picked_up_at is not None:
+                out.append(dispatch.Fixed(rid, "pickup", minutes(self.day, ride.picked_up_at)))
+            if ride.dropped_off_at is not None:
+                out.append(dispatch.Fixed(rid, "dropoff", minutes(self.day, ride.dropped_off_at)))
+        return out
+
+    def problem(self, ride_ids, shift_ids) -> dispatch.Problem:
+        """The engine's problem over these rides and shifts, with travel matrices over just their places."""
+        points, index = [], {}
+
+        def loc(lat, lon):
+            key = _point(lat, lon)
+            if key not in index:
+                index[key] = len(points)
+                points.append(key)
+            return index[key]
+
+        vehicles = []
+        for sid in shift_ids:
+            s = self.shifts[sid]
+            depot = loc(s.vehicle.depot.latitude, s.vehicle.depot.longitude)
+            vehicles.append(dispatch.Vehicle(id=sid, start=depot, end=depot,
+                                             shift=(minutes(self.day, s.starts_at), minutes(self.day, s.ends_at)),
+                                             seats=s.vehicle.seats, wheelchairs=s.vehicle.wheelchair_places))
+        requests = []
+        for rid in ride_ids:
+            r = self.rides[rid]
+            service = SERVICE_WHEELCHAIR if r.wheelchair else SERVICE
+            pick_w = drop_w = (0.0, dispatch.model.NO_LIMIT)
+            if r.pickup_at is not None:
+                t = minutes(self.day, r.pickup_at)
+                pick_w = (max(0.0, t - PICKUP_EARLY), t + PICKUP_LATE)
+            else:
+                t = minutes(self.day, r.arrive_by)
+                drop_w = (max(0.0, t - ARRIVE_EARLY), t)
+            requests.append(dispatch.Request(
+                id=rid, pickup=dispatch.Stop(loc(r.pickup_latitude, r.pickup_longitude), pick_w, service),
+                dropoff=dispatch.Stop(loc(r.dropoff_latitude, r.dropoff_longitude), drop_w, service),
+                seats=r.seats, wheelchairs=1 if r.wheelchair else 0))
+        times, costs = travel_provider().matrices(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+        return dispatch.Problem(requests=requests, vehicles=vehicles, times=times, costs=costs,
+                                name=f"{self.day.isoformat()}")
+
+    def plan(self, routes: dict, ride_ids, *, pinned: dict | None = None) -> dispatch.Plan:
+        """A warm start: the routes, each with its happened stops first (in the order they happened), then the rest."""
+        fixed = self.fixed(ride_ids)
+        happened = {(f.request, f.kind): f.start for f in fixed}
+        ordered = {}
+        for sid, stops in routes.items():
+            done = sorted((s for s in stops if s in happened), key=lambda s: happened[s])
+            ordered[sid] = done + [s for s in stops if s not in happened]
+        plan = dispatch.Plan(routes=ordered, fixed=fixed, now=self.now)
+        if pinned and "pinned" in {f.name for f in dataclass_fields(dispatch.Plan)}:
+            plan.pinned = dict(pinned)  # the engine keeps these requests on these vehicles (when it knows how)
+        return plan
+
+
+def solution_routes(solution) -> tuple[dict, dict]:
+    """({shift_id: [(ride_id, kind, start minute), ...]}, {ride_id: reason code}) of an engine solution."""
+    data = solution.data
+    routes = {}
+    for k, nodes in enumerate(solution.routes):
+        sid = data.problem.vehicles[k].id
+        stops = []
+        for node, start in zip(nodes[1:-1], solution.starts[k][1:-1]):
+            rid, kind = data.describe(int(node))
+            stops.append((rid, kind, float(start)))
+        routes[sid] = stops
+    unserved = {rid: reason_code(reason) for rid, reason in solution.unserved.items()}
+    return routes, unserved
+
+
+def evaluate(data: DayData, routes: dict, *, extra=()) -> tuple[dict, dict]:
+    """Schedule the given routes (and put the `extra` rides in where they fit, cheapest first) without reordering
+    them: the exact times of every stop, and the rides left out with their reason. A ride of a route that cannot be
+    scheduled comes back among the left-out ones, so the caller can tell."""
+    shift_ids = list(routes)
+    ride_ids = sorted({rid for stops in routes.values() for rid, _kind in stops} | set(extra))
+    problem = data.problem(ride_ids, shift_ids)
+    solution = dispatch.insert_request(problem, data.plan(routes, ride_ids))
+    return solution_routes(solution)
