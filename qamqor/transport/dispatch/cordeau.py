@@ -99,9 +99,17 @@ def solution_json(instance: Instance, solution) -> dict:
     for k, (nodes, starts) in enumerate(zip(solution.routes, solution.starts)):
         if len(nodes) <= 2:
             continue
-        routes.append({"vehicle": k, "stops": [{"node": instance.file_node(int(v)), "start": float(b)}
+        routes.append({"vehicle": k, "stops": [{"node": _file_node(instance, solution.data, int(v)), "start": float(b)}
                                                for v, b in zip(nodes, starts)]})
     return {"instance": instance.name, "cost": float(solution.cost), "routes": routes}
+
+
+def _file_node(instance: Instance, data, node: int) -> int:
+    """The file's node number of a compiled node, whatever the compiled numbering (a Session has spare slots)."""
+    what, kind = data.describe(node)
+    if kind in ("start", "end"):
+        return 0 if kind == "start" else instance.end_depot
+    return what if kind == "pickup" else instance.n + what  # request ids are the file's pickup node numbers
 
 
 def write_solution(instance: Instance, solution, path) -> dict:

@@ -107,13 +107,15 @@ class Data:
     """A problem compiled into arrays for the kernels (see the module docstring for node numbers)."""
 
     def __init__(self, problem: Problem, fixed: Sequence[Fixed] = (), now: float | None = None,
-                 vehicles_out: Sequence = ()):
+                 vehicles_out: Sequence = (), capacity: int | None = None):
+        # `capacity` > the number of requests leaves free request slots (numbered after the real ones) for requests
+        # added later without renumbering any node (a running day's `Session`); a free slot is in no route.
         reqs, vehs = list(problem.requests), list(problem.vehicles)
-        n, K = len(reqs), len(vehs)
+        n, K = max(len(reqs), capacity or 0), len(vehs)
         N = 2 * n + 2 * K
         self.problem, self.n, self.K, self.N = problem, n, K, N
         self.request_index = {r.id: i for i, r in enumerate(reqs)}
-        if len(self.request_index) != n:
+        if len(self.request_index) != len(reqs):
             raise ValueError("Request ids must be unique.")
         self.vehicle_index = {v.id: k for k, v in enumerate(vehs)}
         if len(self.vehicle_index) != K:
@@ -148,7 +150,9 @@ class Data:
         if now is not None:
             # Nothing that has not happened yet can happen in the past. Vehicles already out are held back by
             # their fixed stops instead; their start keeps its time.
-            e[:2 * n] = np.maximum(e[:2 * n], now)
+            m = len(reqs)
+            e[:m] = np.maximum(e[:m], now)
+            e[n:n + m] = np.maximum(e[n:n + m], now)
             out = {self.vehicle_index[v] for v in vehicles_out}
             for k in range(K):
                 if k not in out:

@@ -77,7 +77,7 @@ class State:
         return float(kx.route_costs(self.R, self.lens, P).sum())
 
 
-def _compile(problem: Problem, plan: Plan | None, vehicles=None):
+def _compile(problem: Problem, plan: Plan | None, vehicles=None, capacity: int | None = None):
     """Data with fixed stops pinned, the frozen prefix length of each route, locked requests, and the start routes.
 
     Pinned requests may go only on the vehicle the plan gives them; with `vehicles`, the requests missing from the
@@ -87,7 +87,7 @@ def _compile(problem: Problem, plan: Plan | None, vehicles=None):
     now = plan.now if plan else None
     fixed_requests = {f.request for f in fixed}
     out = [vid for vid, stops in (plan.routes.items() if plan else ()) if any(r in fixed_requests for r, _ in stops)]
-    data = Data(problem, fixed, now=now, vehicles_out=out)
+    data = Data(problem, fixed, now=now, vehicles_out=out, capacity=capacity)
     lock = np.ones(data.K, np.int64)
     locked = np.zeros(max(data.n, 1), np.bool_)
     start_routes = [[] for _ in range(data.K)]
@@ -129,7 +129,8 @@ def _compile(problem: Problem, plan: Plan | None, vehicles=None):
         if unknown:
             raise ValueError(f"Vehicle {unknown[0]!r} is not in the problem.")
         routed = {data.request_index[rid] for stops in (plan.routes.values() if plan else ()) for rid, _ in stops}
-        data.restrict([i for i in range(data.n) if i not in routed], [data.vehicle_index[v] for v in vehicles])
+        data.restrict([i for i in range(len(problem.requests)) if i not in routed],
+                      [data.vehicle_index[v] for v in vehicles])
     return data, lock, locked, start_routes
 
 
@@ -165,7 +166,7 @@ def _start_state(data, P, lock, locked, start_routes):
         for v in nodes:
             routed[v % n] = True
     kx.all_states(st.R, st.lens, st.Bt, st.Zt, st.ld, P)
-    st.unassigned = np.flatnonzero(~routed[:n]).astype(np.int64)
+    st.unassigned = np.flatnonzero(~routed[:len(data.problem.requests)]).astype(np.int64)
     return st
 
 
