@@ -44,6 +44,12 @@ class Solution:
     def objective(self) -> float:
         return self.cost + self.data.penalty * len(self.unserved)
 
+    def stops(self) -> dict:
+        """vehicle id -> [(what, kind, start)]: its start, the request stops (request id, "pickup" | "dropoff")
+        and its end, each with its start of service (the form `check.check_routes` reads)."""
+        return {self.data.problem.vehicles[k].id: [(*self.data.describe(int(v)), float(b)) for v, b in zip(nodes, bs)]
+                for k, (nodes, bs) in enumerate(zip(self.routes, self.starts))}
+
     def plan(self) -> Plan:
         """The solution as a Plan of request stops (for warm starts)."""
         routes = {}
