@@ -16,6 +16,7 @@ urlpatterns = [
     path("ledger/", include("qamqor.ledger.urls")),
     path("events/", include("qamqor.events.urls")),
     path("services/", include("qamqor.social_services.urls")),
+    path("transport/", include("qamqor.transport.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
