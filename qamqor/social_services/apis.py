@@ -380,6 +380,14 @@ class BookingCancelIn(ServiceBodyIn):
     reason: str = Field("", max_length=300)
 
 
+class BookingChangeIn(ServiceBodyIn):
+    starts_at: Moment = Field(..., description="The new start, with its time zone.")
+    ends_at: Moment | None = Field(None, description="Empty: the booking keeps its duration.")
+    place: str | None = Field(None, max_length=300, description="Empty: unchanged.")
+    purpose: Literal[tuple(Purpose.values)] | None = None
+    note: str | None = Field(None, max_length=300)
+
+
 class BookingAssignIn(ServiceBodyIn):
     staff_id: RecordId
 
@@ -614,6 +622,26 @@ def cancel_booking(request, payload: BookingCancelIn, booking_id: int = Path(...
     except ServiceError as exc:
         return _refusal(exc)
     return _booking(request, booking_id, "cancel a booking")
+
+
+@router.post("/bookings/{booking_id}/change", response={200: BookingOut, **responses(400, 401, 403, 404), **REFUSALS},
+             auth=AUTH, summary="Change a booking")
+def change_booking(request, payload: BookingChangeIn, booking_id: int = Path(..., ge=1, le=MAX_ID)):
+    """Move a coming booking to another time or place, with every check of a new booking; it stays with its provider.
+    The assigned staff member is kept when free at the new time; otherwise the answer's `status` is "requested" and
+    `staff` null: the provider assigns another. Refusals (nothing changes): 422 `past`, `quota`, `not_eligible`,
+    `contract_volume`, `no_contract` (with `error.alternative`, the next free time, when there is one), `notice` (the
+    person's side, less than the service's cancel_notice_hours before the current start: cancel and book again, or
+    ask the provider, who may change it until the start), `unchanged`; 409 `conflict` (the booking started, was
+    cancelled or delivered, or changed meanwhile)."""
+    booking = _booking(request, booking_id, "change a booking")
+    try:
+        changed = services.booking_change(actor=request.auth, booking=booking, starts_at=payload.starts_at,
+                                          ends_at=payload.ends_at, place=payload.place, purpose=payload.purpose,
+                                          note=payload.note)
+    except ServiceError as exc:
+        return _refusal(exc)
+    return _booking(request, booking_id, "change a booking", warnings=changed.warnings)
 
 
 @router.post("/bookings/{booking_id}/assign", response={200: BookingOut, **responses(400, 401, 403, 404), **REFUSALS},

@@ -233,3 +233,82 @@ class TotalsForm(AccessibleFormMixin, forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The period must end on or after the day it starts."))
         return data
+
+
+class ChangeForm(AccessibleFormMixin, forms.Form):
+    """Another time or place for a booking; its ids are prefixed, since the booking page holds other forms."""
+
+    date = forms.DateField(label=_("New date"), widget=DATE)
+    start = forms.TimeField(label=_("New start time"), widget=TIME)
+    minutes = forms.CharField(label=_("Duration, minutes"), max_length=12, required=False,
+                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+                              help_text=_("Leave empty to keep the booking's duration."))
+    place = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_change_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_minutes(self):
+        return minutes_of(self)
+
+    def times(self):
+        """The new start and end (None: the booking's duration) as aware moments."""
+        from . import selectors
+
+        data = self.cleaned_data
+        starts_at = selectors.at(data["date"], data["start"])
+        return starts_at, (starts_at + dt.timedelta(minutes=data["minutes"]) if data.get("minutes") else None)
+
+    @staticmethod
+    def initial_from(booking):
+        from . import selectors
+
+        start = selectors.local(booking.starts_at)
+        return {"date": start.date(), "start": start.time(), "place": booking.place}
+
+
+class NoShowForm(AccessibleFormMixin, forms.Form):
+    confirm = forms.BooleanField(label=_("Yes, the person did not come and did not cancel"),
+                                 error_messages={"required": _("Tick the box to confirm that the person did not "
+                                                               "come.")})
+
+
+class ContractForm(AccessibleFormMixin, forms.Form):
+    customer = NameChoiceField(label=_("Customer (state body)"), queryset=None, empty_label="—")
+    provider = NameChoiceField(label=_("Provider"), queryset=None, empty_label="—",
+                               help_text=_("A verified organisation that delivers the service."))
+    service_type = NameChoiceField(label=_("Service"), queryset=None, empty_label="—")
+    region = RegionChoiceField(label=_("Region"), queryset=Region.objects.all(), empty_label="—")
+    number = forms.CharField(label=_("Contract number"), max_length=60)
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DATE)
+    volume = number_field(_("Volume in units"), help_text=_("Rides, hours, visits, days or courses, such as 1200."))
+    unit_price = number_field(_("Unit price, ₸"), help_text=_("Such as 4500 or 4500.50."))
+    budget = number_field(_("Budget, ₸"), required=False,
+                          help_text=_("Leave empty to count it from the volume and the price."))
+    allows_overrun = forms.BooleanField(label=_("Bookings beyond the volume are allowed"), required=False)
+
+    def __init__(self, *args, customers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from qamqor.organizations.models import Organization
+
+        self.fields["customer"].queryset = customers.order_by("name")
+        self.fields["provider"].queryset = (Organization.objects.filter(status="verified")
+                                            .exclude(kind=Organization.Kind.STATE_BODY).order_by("name"))
+        self.fields["service_type"].queryset = ServiceType.objects.order_by("code")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("The contract must end on or after the day it starts."))
+        return data
+
+
+class RepresentativeForm(AccessibleFormMixin, forms.Form):
+    email = forms.EmailField(label=_("E-mail of the representative's account"), max_length=254,
+                             help_text=_("The representative signs up in Qamqor first."))
+    relationship = forms.CharField(label=_("Relationship"), max_length=100, required=False,
+                                   help_text=_("Such as mother, guardian or trusted person."))
+    consent_reference = forms.CharField(label=_("Consent document"), max_length=200,
+                                        help_text=_("Such as “power of attorney No. 12 of 01.03.2026”."))

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Prefetch, Q, Sum, Value
+from django.db.models import Count, DecimalField, F, Prefetch, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -477,3 +477,37 @@ def amendments_of(contract: Contract):
 def staff_with_hours(provider):
     return ProviderStaff.objects.filter(provider=provider).select_related("user") \
         .prefetch_related(Prefetch("hours", queryset=WorkingHours.objects.order_by("weekday", "starts")))
+
+
+def representatives_of(person):
+    """A person's representatives, current first, then revoked, with who recorded them."""
+    from .models import Representative
+
+    return (Representative.objects.filter(person=person).select_related("user", "created_by")
+            .order_by(F("revoked_at").desc(nulls_first=True), "-pk"))
+
+
+def booking_history(booking: Booking) -> list[dict]:
+    """What happened to a booking, oldest first, from its audit rows: booked, assigned, moved, cancelled, no-show.
+    Names no one (the person reads it too): the side that acted is "you" or "the provider" at most."""
+    from qamqor.core.models import AuditLog
+
+    labels = {"social_booking.create": _("Booked"), "social_booking.assign": _("Staff member assigned"),
+              "social_booking.cancel": _("Cancelled"),
+              "social_booking.no_show": _("Recorded: the person did not come")}
+    rows = []
+    for entry in AuditLog.objects.filter(object_type="social_services.booking", object_id=str(booking.pk)) \
+            .order_by("at", "pk"):
+        if entry.action == "social_booking.change":
+            after = entry.after or {}
+            start = local(dt.datetime.fromisoformat(after["starts_at"])) if after.get("starts_at") else None
+            text = _("Moved to %(date)s at %(time)s") % {"date": start.strftime("%d.%m.%Y"),
+                                                          "time": start.strftime("%H:%M")} if start else _("Changed")
+            if after.get("released_staff"):
+                text = _("%(change)s; the staff member was not free and was released") % {"change": text}
+        elif entry.action in labels:
+            text = labels[entry.action]
+        else:
+            continue
+        rows.append({"at": entry.at, "text": text})
+    return rows

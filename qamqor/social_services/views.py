@@ -193,6 +193,23 @@ def _booking_context(request, booking, **forms_given):
     }
     if active and booking.starts_at > now and access.can_cancel(user, booking):
         context["cancel_form"] = forms_given.get("cancel_form") or forms.CancelForm()
+    if active and booking.starts_at > now and access.can_change(user, booking):
+        # The person's side changes until the notice; the provider at any time before the start (services).
+        if access.is_provider_of(user, booking.contract) or booking.starts_at - now >= notice:
+            context["change_form"] = forms_given.get("change_form") or forms.ChangeForm(
+                initial=forms.ChangeForm.initial_from(booking))
+            context["change_alternative"] = forms_given.get("change_alternative")
+            context["change_until"] = None if access.is_provider_of(user, booking.contract) else context["free_until"]
+        else:
+            context["change_closed"] = True
+            if forms_given.get("change_form") is not None:  # a refused change: its error stays in view
+                context["change_form"] = forms_given["change_form"]
+    if booking.status == Booking.Status.ASSIGNED and booking.starts_at <= now \
+            and access.can_mark_no_show(user, booking):
+        context["can_mark_no_show"] = True
+    if booking.person.status == "active" and access.can_manage_representatives(user, booking.person):
+        context["manages_representatives"] = True
+    context["history"] = selectors.booking_history(booking)
     if active and access.can_assign(user, booking):
         staff = (ProviderStaff.objects.filter(provider=booking.contract.provider, active=True)
                  .select_related("user").order_by("user__full_name", "pk"))
@@ -229,6 +246,59 @@ def booking_cancel(request, pk):
             return redirect("social_services:booking", pk=booking.pk)
     return render(request, "social_services/booking.html", _booking_context(request, booking, cancel_form=form),
                   status=400)
+
+
+@login_required
+@require_POST
+def booking_change(request, pk):
+    booking = _booking(request, pk, "change a booking")
+    if not access.can_change(request.user, booking):
+        raise PermissionDenied
+    form = forms.ChangeForm(request.POST)
+    alternative = None
+    if form.is_valid():
+        starts_at, ends_at = form.times()
+        done = _apply_service(form, lambda: services.booking_change(
+            actor=request.user, booking=booking, starts_at=starts_at, ends_at=ends_at,
+            place=form.cleaned_data["place"]), fields={"starts_at": "start", "ends_at": "minutes"})
+        if done is not None:
+            start = selectors.local(done.starts_at)
+            values = {"date": start.strftime("%d.%m.%Y"), "time": start.strftime("%H:%M")}
+            if done.unassigned is not None:
+                messages.warning(request, _("The booking is moved to %(date)s at %(time)s. %(name)s is not free at "
+                                            "the new time: the provider will assign another staff member and you "
+                                            "will be told.") % {**values, "name": done.unassigned.user.full_name})
+            else:
+                messages.success(request, _("The booking is moved to %(date)s at %(time)s.") % values)
+            for warning in done.warnings:
+                messages.warning(request, warning)
+            return redirect("social_services:booking", pk=booking.pk)
+        slot = getattr(getattr(form, "refusal", None), "alternative", None)
+        if slot is not None:
+            start = selectors.local(slot.starts_at)
+            alternative = {"fields": {"date": start.date().isoformat(), "start": start.strftime("%H:%M"),
+                                      "minutes": int((slot.ends_at - slot.starts_at).total_seconds() // 60),
+                                      "place": form.cleaned_data.get("place", "")},
+                           "label": _("Move it to %(time)s on %(date)s instead") % {
+                               "time": start.strftime("%H:%M"), "date": start.strftime("%d.%m.%Y")}}
+    return render(request, "social_services/booking.html",
+                  _booking_context(request, booking, change_form=form, change_alternative=alternative), status=400)
+
+
+@login_required
+def booking_no_show(request, pk):
+    """Ask first, then record that the person did not come (the provider's people, after the start)."""
+    booking = _booking(request, pk, "record a no-show")
+    if not access.can_mark_no_show(request.user, booking):
+        raise PermissionDenied
+    form = forms.NoShowForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if _apply_service(form, lambda: services.booking_mark_no_show(actor=request.user,
+                                                                      booking=booking)) is not None:
+            messages.success(request, _("Recorded: the person did not come."))
+            return redirect("social_services:booking", pk=booking.pk)
+    return render(request, "social_services/no_show.html", {"booking": booking, "form": form},
+                  status=400 if form.errors else 200)
 
 
 @login_required
@@ -398,7 +468,31 @@ def contracts(request):
     rows = list(access.visible_contracts(request.user).select_related("customer", "provider", "service_type",
                                                                      "region"))
     _with_consumption(rows)
-    return render(request, "social_services/contracts.html", {"contracts": rows})
+    return render(request, "social_services/contracts.html", {
+        "contracts": rows, "can_create": access.can_create_contracts(request.user)})
+
+
+@login_required
+def contract_new(request):
+    """The customer records a signed state social order contract."""
+    if not access.can_create_contracts(request.user):
+        raise PermissionDenied
+    customers = access.contract_customers(request.user)
+    form = forms.ContractForm(request.POST if request.method == "POST" else None, customers=customers)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        contract = _apply_service(form, lambda: services.contract_create(
+            actor=request.user, customer=data["customer"], provider=data["provider"],
+            service_type=data["service_type"], region=data["region"], number=data["number"],
+            starts_on=data["starts_on"], ends_on=data["ends_on"], volume=data["volume"],
+            unit_price=data["unit_price"], budget=data["budget"] or None, allows_overrun=data["allows_overrun"]))
+        if contract is not None:
+            messages.success(request, _("Contract %(number)s is recorded.") % {"number": contract.number})
+            return redirect("social_services:contract", pk=contract.pk)
+    return render(request, "social_services/form.html", {"form": form, "title": _("Record a contract"),
+                                                         "back": ("social_services:contracts",
+                                                                  _("State social order contracts"))},
+                  status=400 if form.errors else 200)
 
 
 def _contract(request, pk):
@@ -572,3 +666,59 @@ def totals(request):
                        chart=totals_chart(rows, title=_("Services delivered by region and service"),
                                           desc=result["sentence"]))
     return render(request, "social_services/totals.html", context, status=400 if form.errors else 200)
+
+
+# --- Representatives -------------------------------------------------------------------------------------------------
+
+def _represented(request, pk):
+    """A person whose representatives this user manages: 404 when they may not see the person, 403 when they may
+    see but not manage (a coordinator)."""
+    from qamqor.registry import access as registry_access
+
+    person = registry_access.visible_persons(request.user).select_related("owner").filter(pk=pk).first()
+    if person is None:
+        raise Http404(_("No such person."))
+    if not access.can_manage_representatives(request.user, person):
+        raise PermissionDenied
+    return person
+
+
+@login_required
+def representatives(request, pk):
+    """Who may book and cancel for a person, on which consent document; add one, or revoke."""
+    person = _represented(request, pk)
+    access_record(actor=request.user, subject=person, purpose="representatives", path=request.path)
+    form = forms.RepresentativeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
+        if user is None:
+            form.add_error("email", _("No active account has this e-mail. Ask the representative to sign up "
+                                      "first."))
+        elif _apply_service(form, lambda: services.representative_add(
+                actor=request.user, person=person, user=user, consent_reference=data["consent_reference"],
+                relationship=data["relationship"]), fields={"user": "email"}) is not None:
+            messages.success(request, _("%(name)s may now book and cancel services for %(person)s.") % {
+                "name": user.full_name or user.email, "person": person.full_name})
+            return redirect("social_services:representatives", pk=person.pk)
+    return render(request, "social_services/representatives.html", {
+        "person": person, "form": form, "representatives": selectors.representatives_of(person)},
+        status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def representative_revoke(request, pk):
+    from .models import Representative
+
+    rep = Representative.objects.select_related("person", "user").filter(pk=pk).first()
+    if rep is None:
+        raise Http404(_("No such representative."))
+    person = _represented(request, rep.person_id)
+    try:
+        services.representative_revoke(actor=request.user, representative=rep)
+    except ServicePermissionDenied:
+        raise PermissionDenied from None
+    messages.success(request, _("%(name)s no longer represents %(person)s.") % {
+        "name": rep.user.full_name or rep.user.email, "person": person.full_name})
+    return redirect("social_services:representatives", pk=person.pk)

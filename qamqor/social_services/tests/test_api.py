@@ -53,6 +53,10 @@ def iso(moment):
     return timezone.localtime(moment).isoformat()
 
 
+def moment(text):
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def test_the_catalogue_is_public(client):
     answer = client.get(f"{API}/service-types").json()
     sign = next(t for t in answer if t["code"] == SIGN)
@@ -136,6 +140,50 @@ def test_the_person_cancels(me, beneficiary, deaf_person, types, make_contract, 
     answer = me.post(f"/bookings/{booking.pk}/cancel", {"reason": "Moved"})
     assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
     assert me.post(f"/bookings/{booking.pk}/cancel", {}).status_code == 409
+
+
+def test_a_person_moves_a_booking_and_an_overlap_hands_it_back_to_the_provider(me, provider, beneficiary, people,
+                                                                                deaf_person, make_person, types,
+                                                                                make_contract, interpreter, at):
+    make_contract(types[SIGN])
+    day = timezone.localdate() + dt.timedelta(days=3)
+    booking = services.booking_create(actor=beneficiary, person=deaf_person, service_type=types[SIGN],
+                                      starts_at=at(day, 10), ends_at=at(day, 11), staff=interpreter)
+    moved = me.post(f"/bookings/{booking.pk}/change", {"starts_at": iso(at(day, 12)), "place": "Абай даңғылы 10"})
+    assert moved.status_code == 200, moved.json()
+    body = moved.json()
+    assert moment(body["starts_at"]) == at(day, 12) and moment(body["ends_at"]) == at(day, 13)
+    assert body["status"] == "assigned" and body["staff"]["id"] == interpreter.pk and body["code"]
+    assert body["place"] == "Абай даңғылы 10"
+
+    services.booking_create(actor=people["org_staff"], person=make_person("group_1", deaf_sign_language=True),
+                            service_type=types[SIGN], starts_at=at(day, 15), ends_at=at(day, 16), staff=interpreter)
+    released = me.post(f"/bookings/{booking.pk}/change", {"starts_at": iso(at(day, 15, 30))}).json()
+    assert released["status"] == "requested" and released["staff"] is None and released["code"] is None
+
+    past = me.post(f"/bookings/{booking.pk}/change", {"starts_at": iso(at(day - dt.timedelta(days=4), 10))})
+    assert past.status_code == 422
+    assert past.json()["error"]["code"] == "past" and past.json()["error"]["alternative"]["starts_at"]
+    assert me.post(f"/bookings/{booking.pk}/change", {"starts_at": iso(at(day, 15, 30))}).json()["error"]["code"] \
+        == "unchanged"
+    assert me.post(f"/bookings/{booking.pk}/change", {"starts_at": "tomorrow"}).status_code == 422
+    services.booking_cancel(actor=beneficiary, booking=booking)
+    gone = provider.post(f"/bookings/{booking.pk}/change", {"starts_at": iso(at(day, 17))})
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "conflict"
+    assert Booking.objects.get(pk=booking.pk).starts_at == at(day, 15, 30)
+
+
+def test_inside_the_notice_only_the_provider_moves_a_booking(me, provider, beneficiary, deaf_person, types,
+                                                             make_contract):
+    make_contract(types[SIGN])
+    soon = timezone.now() + dt.timedelta(hours=3)
+    booking = services.booking_create(actor=beneficiary, person=deaf_person, service_type=types[SIGN],
+                                      starts_at=soon)
+    refused = me.post(f"/bookings/{booking.pk}/change", {"starts_at": iso(soon + dt.timedelta(hours=1))})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "notice"
+    assert refused.json()["error"]["fields"] == [{"field": "starts_at", "message": refused.json()["error"]["message"]}]
+    assert provider.post(f"/bookings/{booking.pk}/change",
+                         {"starts_at": iso(soon + dt.timedelta(hours=1))}).status_code == 200
 
 
 def test_a_series_is_booked_whole(me, deaf_person, types, make_contract, tomorrow):

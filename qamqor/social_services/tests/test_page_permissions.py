@@ -32,6 +32,18 @@ MATRIX = [
     row("POST", "/services/bookings/{booking}/assign/", 404, anonymous=302, beneficiary=403, **on(400, PROVIDER)),
     # Only the assigned staff member and the provider's admins record a delivery; this booking is not assigned.
     row("POST", "/services/bookings/{booking}/deliver/", 404, anonymous=302, beneficiary=403, **on(403, PROVIDER)),
+    # Changing a booking: its person and the provider (an empty form is refused, 400); a no-show: the provider.
+    row("POST", "/services/bookings/{booking}/change/", 404, anonymous=302, beneficiary=400, **on(400, PROVIDER)),
+    row("GET", "/services/bookings/{booking}/no-show/", 404, anonymous=302, beneficiary=403, **PROVIDER),
+    row("POST", "/services/bookings/{booking}/no-show/", 404, anonymous=302, beneficiary=403, **on(400, PROVIDER)),
+    # A person's representatives: staff of the organisation that registered the person; the region's coordinator
+    # sees the person but does not manage them.
+    row("GET", "/services/persons/{person}/representatives/", 404, anonymous=302, platform_admin=200, org_admin=200,
+        org_staff=200, coordinator=403),
+    row("POST", "/services/persons/{person}/representatives/", 404, anonymous=302, platform_admin=400,
+        org_admin=400, org_staff=400, coordinator=403),
+    row("POST", "/services/representatives/{representative}/revoke/", 404, anonymous=302, platform_admin=302,
+        org_admin=302, org_staff=302, coordinator=403),
     # The provider workspace.
     row("GET", "/services/provider/?day={tomorrow}", 403, anonymous=302, **PROVIDER),
     row("GET", "/services/provider/{org}/staff/new/", 403, anonymous=302, platform_admin=200, org_admin=200),
@@ -42,6 +54,9 @@ MATRIX = [
     row("GET", "/services/contracts/{contract}/", 404, anonymous=302, **SEES_CONTRACT),
     row("GET", "/services/contracts/{contract}/amend/", 404, anonymous=302, platform_admin=200,
         **on(403, ["coordinator", "org_admin", "org_staff", "dispatcher"])),
+    # Recording a contract: staff of a state body (none of the named roles) and platform admins.
+    row("GET", "/services/contracts/new/", 403, anonymous=302, platform_admin=200),
+    row("POST", "/services/contracts/new/", 403, anonymous=302, platform_admin=400),
     row("POST", "/services/contracts/{contract}/acts/", 404, anonymous=302, coordinator=403, **on(302, PROVIDER)),
     row("GET", "/services/acts/{act}/", 404, anonymous=302, **SEES_CONTRACT),
     row("POST", "/services/acts/{act}/issue/", 404, anonymous=302, coordinator=403, **on(302, PROVIDER)),
@@ -55,6 +70,8 @@ MATRIX = [
                 '"starts_at": "{tomorrow}T15:00:00+05:00"}}', 422, anonymous=401, beneficiary=201,
         # The staff of the organisation that registered the person book for them too (bookings taken by phone).
         platform_admin=201, org_admin=201, org_staff=201),
+    row("POST", '/api/v1/services/bookings/{later_booking}/change {{"starts_at": "{later}T15:00:00+05:00"}}', 404,
+        anonymous=401, beneficiary=200, **PROVIDER),
     row("POST", "/api/v1/services/bookings/{booking}/cancel {{}}", 404, anonymous=401, beneficiary=200, **PROVIDER),
     row("POST", '/api/v1/services/bookings/{booking}/assign {{"staff_id": {staff}}}', 404, anonymous=401,
         beneficiary=403, **PROVIDER),
@@ -114,6 +131,14 @@ def social_objects(people, org, almaty, make_user):
     booking = services.booking_create(actor=people["beneficiary"], person=person, service_type=sign,
                                       starts_at=selectors.at(tomorrow, dt.time(10)),
                                       ends_at=selectors.at(tomorrow, dt.time(11)))
+    # Three days ahead: the person's side may still change it (outside the 24-hour notice) whatever the hour now.
+    later = today + dt.timedelta(days=3)
+    later_booking = services.booking_create(actor=people["beneficiary"], person=person, service_type=sign,
+                                            starts_at=selectors.at(later, dt.time(10)))
+    # A representative who is none of the named roles, so that no role's view of the person changes.
+    daughter = make_user("daughter@test.kz")
+    representative = services.representative_add(actor=people["org_staff"], person=person, user=daughter,
+                                                  consent_reference="Сенімхат № 12")
     yesterday = today - dt.timedelta(days=1)
     start = selectors.at(yesterday, dt.time(10))
     done = services.booking_create(actor=people["beneficiary"], person=person, service_type=sign, starts_at=start,
@@ -123,7 +148,8 @@ def social_objects(people, org, almaty, make_user):
                              ended_at=start + dt.timedelta(hours=1), signature=True)
     act = services.act_generate(actor=people["org_admin"], contract=contract, month=yesterday)
     return {"contract": contract.pk, "staff": staff.pk, "person": person.pk, "booking": booking.pk, "act": act.pk,
-            "tomorrow": tomorrow.isoformat(), "month": yesterday.strftime("%Y-%m")}
+            "tomorrow": tomorrow.isoformat(), "month": yesterday.strftime("%Y-%m"), "later_booking": later_booking.pk,
+            "later": later.isoformat(), "representative": representative.pk}
 
 
 @pytest.fixture

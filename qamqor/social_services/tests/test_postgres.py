@@ -108,9 +108,9 @@ def test_eleven_bookings_moved_onto_the_same_hour_of_one_interpreter_at_once_kee
     sign = ServiceType.objects.get(code="sign_language_specialist")
     make_contract(sign, volume=1000)
     hours = [8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19]
-    bookings = [services.booking_create(actor=people["org_staff"], person=make_person("group_2", deaf_sign_language=True),
-                                        service_type=sign, starts_at=at(tomorrow, h), staff=interpreter)
-                for h in hours]
+    persons = [make_person("group_2", deaf_sign_language=True) for _ in hours]
+    bookings = [services.booking_create(actor=people["org_staff"], person=person, service_type=sign,
+                                        starts_at=at(tomorrow, h), staff=interpreter) for person, h in zip(persons, hours)]
 
     def move(booking):
         return lambda: services.booking_change(actor=people["org_staff"], booking=booking, starts_at=at(tomorrow, 15))
