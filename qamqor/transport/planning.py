@@ -13,16 +13,19 @@ part of the day). Routes travel as {shift_id: [(ride_id, "pickup" | "dropoff"), 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields as dataclass_fields
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
+
+from qamqor.core.errors import ServiceError
 
 from . import dispatch
-from .dispatch.travel import HaversineProvider
+from .dispatch.search import REASONS as ENGINE_SENTENCES
+from .dispatch.travel import HaversineProvider, OsrmError, OsrmProvider
 
 # A ride booked for a pick-up time is picked up from 10 minutes before to 20 minutes after it; a ride booked to
 # arrive by a time is dropped off in the 30 minutes before it.
@@ -34,14 +37,8 @@ MIN_RIDE = 10
 
 # Why a ride is not on any vehicle: the engine's sentence (English, stable) → a code kept on the ride → the
 # dispatcher's sentence in their language.
-ENGINE_REASONS = {
-    "There is no vehicle on shift.": "no_shift",
-    "No vehicle has enough seats and wheelchair places for this request.": "capacity",
-    "The maximum ride time is shorter than the direct trip.": "ride_time",
-    "The drop-off time window cannot be met even with a direct trip from the pickup window.": "window",
-    "Every vehicle that could take it is already busy at these times.": "busy",
-    "No vehicle's shift or maximum route duration can cover this ride.": "shift",
-}
+# The "_chosen" variants (a ride pinned or assigned to some vehicles) read the same to the dispatcher.
+ENGINE_REASONS = {sentence: code.removesuffix("_chosen") for code, sentence in ENGINE_SENTENCES.items()}
 REASONS = {
     "no_shift": _("No vehicle is on shift that day. Add shifts, then plan again."),
     "capacity": _("No vehicle on shift has enough seats and wheelchair places for this ride."),
@@ -71,8 +68,19 @@ def travel_provider():
     name = getattr(settings, "TRANSPORT_TRAVEL", "haversine") or "haversine"
     if name == "haversine":
         return HaversineProvider()
-    raise ImproperlyConfigured(f"TRANSPORT_TRAVEL must be 'haversine' (OSRM comes with the engine's provider), "
-                               f"not {name!r}.")
+    if name.startswith(("http://", "https://")):
+        return OsrmProvider(base_url=name)
+    raise ImproperlyConfigured(f"TRANSPORT_TRAVEL must be 'haversine' or the address of an OSRM server "
+                               f"(http://host:5000), not {name!r}.")
+
+
+def matrices(points, depart=None):
+    """(times, costs) between the points; a pair the road map cannot route is a refusal naming what to check."""
+    try:
+        return travel_provider().matrices(points, depart)
+    except OsrmError:
+        raise ServiceError(gettext("The road map finds no route between some of these places. Check the address "
+                                   "points on the map."), field="pickup_latitude", code="no_route") from None
 
 
 def midnight(day: dt.date) -> dt.datetime:
@@ -99,7 +107,7 @@ def now_minute(day: dt.date, now: dt.datetime | None = None) -> float | None:
 
 def direct_minutes(pickup: tuple[float, float], dropoff: tuple[float, float], depart: float | None = None) -> float:
     """Travel time of the direct trip, as the engine would see it."""
-    times, _costs = travel_provider().matrices([pickup, dropoff], depart)
+    times, _costs = matrices([pickup, dropoff], depart)
     return float(times[0, 1])
 
 
@@ -146,7 +154,7 @@ class DayData:
             vehicles.append(dispatch.Vehicle(id=sid, start=depot, end=depot,
                                              shift=(minutes(self.day, s.starts_at), minutes(self.day, s.ends_at)),
                                              seats=s.vehicle.seats, wheelchairs=s.vehicle.wheelchair_places))
-        requests = []
+        stops = []
         for rid in ride_ids:
             r = self.rides[rid]
             service = SERVICE_WHEELCHAIR if r.wheelchair else SERVICE
@@ -157,11 +165,22 @@ class DayData:
             else:
                 t = minutes(self.day, r.arrive_by)
                 drop_w = (max(0.0, t - ARRIVE_EARLY), t)
-            requests.append(dispatch.Request(
-                id=rid, pickup=dispatch.Stop(loc(r.pickup_latitude, r.pickup_longitude), pick_w, service),
-                dropoff=dispatch.Stop(loc(r.dropoff_latitude, r.dropoff_longitude), drop_w, service),
-                seats=r.seats, wheelchairs=1 if r.wheelchair else 0))
-        times, costs = travel_provider().matrices(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+            stops.append((r, dispatch.Stop(loc(r.pickup_latitude, r.pickup_longitude), pick_w, service),
+                          dispatch.Stop(loc(r.dropoff_latitude, r.dropoff_longitude), drop_w, service)))
+        times, costs = matrices(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+        rule = dispatch.RideRule()
+        requests = []
+        for r, pickup, dropoff in stops:
+            max_ride = None
+            if r.picked_up_at is not None:
+                # What happened cannot be undone: a passenger on board longer than the rule allows (a late mark, a
+                # traffic jam) still has a drop-off to plan.
+                direct = float(times[pickup.location, dropoff.location])
+                until = r.dropped_off_at or (moment(self.day, self.now) if self.now is not None else r.picked_up_at)
+                spent = max(0.0, (until - r.picked_up_at).total_seconds() / 60)
+                max_ride = max(rule.limit(direct), spent + direct + pickup.service + 1.0)
+            requests.append(dispatch.Request(id=r.pk, pickup=pickup, dropoff=dropoff, seats=r.seats,
+                                             wheelchairs=1 if r.wheelchair else 0, max_ride=max_ride))
         return dispatch.Problem(requests=requests, vehicles=vehicles, times=times, costs=costs,
                                 name=f"{self.day.isoformat()}")
 
@@ -173,10 +192,10 @@ class DayData:
         for sid, stops in routes.items():
             done = sorted((s for s in stops if s in happened), key=lambda s: happened[s])
             ordered[sid] = done + [s for s in stops if s not in happened]
-        plan = dispatch.Plan(routes=ordered, fixed=fixed, now=self.now)
-        if pinned and "pinned" in {f.name for f in dataclass_fields(dispatch.Plan)}:
-            plan.pinned = dict(pinned)  # the engine keeps these requests on these vehicles (when it knows how)
-        return plan
+        # The engine keeps a pinned request on the vehicle the warm start gives it: only those already there.
+        on = {rid: sid for sid, stops in ordered.items() for rid, _kind in stops}
+        kept = {rid for rid, sid in (pinned or {}).items() if on.get(rid) == sid}
+        return dispatch.Plan(routes=ordered, fixed=fixed, now=self.now, pinned=kept)
 
 
 def solution_routes(solution) -> tuple[dict, dict]:

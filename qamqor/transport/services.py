@@ -529,7 +529,6 @@ def _write_version(dp, data, routes, *, kind, actor, changed=None, timed=None, l
 def _travel_minutes(data: planning.DayData, routes: dict) -> float:
     """Driving minutes of the routes, depot to depot."""
     total = 0.0
-    provider = planning.travel_provider()
     for sid, stops in routes.items():
         if not stops:
             continue
@@ -541,7 +540,7 @@ def _travel_minutes(data: planning.DayData, routes: dict) -> float:
             points.append((float(r.pickup_latitude), float(r.pickup_longitude)) if kind == "pickup"
                           else (float(r.dropoff_latitude), float(r.dropoff_longitude)))
         points.append(depot)
-        times, _costs = provider.matrices(points)
+        times, _costs = planning.matrices(points)
         total += float(sum(times[i, i + 1] for i in range(len(points) - 1)))
     return total
 
