@@ -26,7 +26,7 @@ from qamqor.core.models import Region
 from qamqor.core.services import access_record, access_record_many
 from qamqor.registry.models import Person
 
-from . import access, selectors, services
+from . import access, act_documents, selectors, services
 from .models import Act, Booking, Contract, ProviderStaff, Purpose, ServiceType
 
 router = Router(tags=["social services"])
@@ -735,6 +735,47 @@ def issue_act(request, act_id: int = Path(..., ge=1, le=MAX_ID)):
     except ServiceError as exc:
         return _refusal(exc)
     return _act_out(_act(request.auth, act_id))
+
+
+def _document_format(value):
+    if value not in act_documents.FORMATS:
+        raise ValueError(_("Choose the document's format: pdf or xlsx."))
+    return value
+
+
+def _document_language(value):
+    if value is not None and value not in act_documents.LANGUAGES:
+        raise ValueError(_("Choose the document's language: kk, ru or en."))
+    return value
+
+
+class ActDocumentQuery(Input):
+    format: Annotated[str, BeforeValidator(_document_format)] = Field(
+        ..., description="pdf (application/pdf) or xlsx (an Excel workbook).",
+        json_schema_extra={"enum": ["pdf", "xlsx"]})
+    lang: Annotated[str | None, BeforeValidator(_document_language)] = Field(
+        None, description="kk, ru or en; empty: the language of the request (Accept-Language).",
+        json_schema_extra={"enum": ["kk", "ru", "en"]})
+
+
+DOCUMENT_CONTENT = {content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for content_type in act_documents.FORMATS.values()}
+
+
+@router.get("/acts/{act_id}/document", response={200: None, **responses(401, 404, 422)}, auth=AUTH,
+            summary="Download an act as PDF or XLSX",
+            openapi_extra={"responses": {200: {"description": "The act as a file (Content-Disposition: attachment).",
+                                               "content": DOCUMENT_CONTENT}}})
+def act_document(request, query: Query[ActDocumentQuery], act_id: int = Path(..., ge=1, le=MAX_ID)):
+    """The act of services rendered for payment, in Kazakh, Russian or English: the parties with their BIN, the
+    lines with their booking numbers (no names), the totals, who issued it and when, and the month's booked,
+    delivered and billed units. An issued act's document is the same file every time. A draft's is marked as a
+    draft, not for payment."""
+    act = _act(request.auth, act_id)
+    document = act_documents.render(act, query.format, act_documents.language(query.lang))
+    access_record_many(actor=request.auth, subjects=document.subjects, purpose=act_documents.PURPOSE,
+                       channel=CHANNEL, path=request.path)
+    return document.response()
 
 
 # The customer's view.

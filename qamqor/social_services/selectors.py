@@ -445,23 +445,38 @@ def _amount_expr():
     return ExpressionWrapper(F("units") * F("contract__current_unit_price"), output_field=_DEC)
 
 
-def reconciliation(contract: Contract, month: dt.date) -> dict:
+def reconciliation(contract: Contract, month: dt.date, *, as_of: dt.datetime | None = None) -> dict:
     """Booked vs delivered vs billed for a contract and month (units): booked counts bookings starting in the month
     that were not cancelled; delivered the delivery records started in it; billed the lines of its act (issued or
-    draft, said which)."""
+    draft, said which).
+
+    With `as_of`, as it stood at that moment, in figures that can never change afterwards (an issued act's
+    document): bookings that had started by then and were not cancelled by then, delivery records written by then.
+    A booking can be moved (booking_change) only before it starts and only to a future time, so the bookings that
+    had started by a moment are the same ever after; one still to come could still move in or out of the month.
+    `by_status` is then empty, since other status changes are not dated."""
     m0, m1 = month_bounds(month)
     bookings = Booking.objects.filter(contract=contract, starts_at__gte=m0, starts_at__lt=m1)
-    by_status = dict(bookings.values("status").annotate(u=Sum("units")).values_list("status", "u"))
-    booked = sum((u for s, u in by_status.items() if s != Booking.Status.CANCELLED), ZERO)
-    delivered = DeliveryRecord.objects.filter(contract=contract, started_at__gte=m0, started_at__lt=m1) \
-        .aggregate(u=Coalesce(Sum("units"), Value(ZERO), output_field=_DEC), n=Count("pk"))
+    deliveries = DeliveryRecord.objects.filter(contract=contract, started_at__gte=m0, started_at__lt=m1)
+    if as_of is None:
+        by_status = dict(bookings.values("status").annotate(u=Sum("units")).values_list("status", "u"))
+        booked = sum((u for s, u in by_status.items() if s != Booking.Status.CANCELLED), ZERO)
+        booked_delivered = by_status.get(Booking.Status.DELIVERED, ZERO)
+    else:
+        by_status = {}
+        bookings = bookings.filter(created_at__lte=as_of, starts_at__lte=as_of).exclude(cancelled_at__lte=as_of)
+        deliveries = deliveries.filter(created_at__lte=as_of)
+        total = Coalesce(Sum("units"), Value(ZERO), output_field=_DEC)
+        booked = bookings.aggregate(u=total)["u"]
+        booked_delivered = bookings.filter(delivery__created_at__lte=as_of).aggregate(u=total)["u"]
+    delivered = deliveries.aggregate(u=Coalesce(Sum("units"), Value(ZERO), output_field=_DEC), n=Count("pk"))
     act = Act.objects.filter(contract=contract, month=month_start(month)).first()
     billed = act.total_units if act else ZERO
     return {"month": month_start(month), "booked": booked, "by_status": by_status,
             "delivered": delivered["u"], "deliveries": delivered["n"], "billed": billed,
             "billed_amount": act.total_amount if act else ZERO, "act": act,
             "act_status": act.status if act else None,
-            "not_delivered": booked - by_status.get(Booking.Status.DELIVERED, ZERO),
+            "not_delivered": booked - booked_delivered,
             "not_billed": delivered["u"] - billed}
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_documents
 
 app_name = "social_services"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("contracts/<int:pk>/acts/", views.act_generate, name="act_generate"),
     path("acts/<int:pk>/", views.act_detail, name="act"),
     path("acts/<int:pk>/issue/", views.act_issue, name="act_issue"),
+    path("acts/<int:pk>/act.pdf", views_documents.act_pdf, name="act_pdf"),
+    path("acts/<int:pk>/act.xlsx", views_documents.act_xlsx, name="act_xlsx"),
     path("totals/", views.totals, name="totals"),
     path("persons/<int:pk>/representatives/", views.representatives, name="representatives"),
     path("representatives/<int:pk>/revoke/", views.representative_revoke, name="representative_revoke"),
