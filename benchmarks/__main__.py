@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-BENCHMARKS = ["web", "registry_search", "linkage", "darp", "allocation"]
+BENCHMARKS = ["web", "registry_search", "linkage", "darp", "allocation", "bookings", "city_day"]
 
 
 def main():
