@@ -561,10 +561,17 @@ def _book(*, actor, person, service_type, starts_at, ends_at, place, latitude, l
     return booking
 
 
+def _lock_staff(staff) -> None:
+    """Lock the staff member's row (their time), and only that row: ordered by pk, because the model's default
+    ordering joins the provider and the user, and FOR UPDATE would then lock the provider's row too, making every
+    assignment of the provider wait for every other."""
+    ProviderStaff.objects.select_for_update().filter(pk=staff.pk).order_by("pk").first()
+
+
 def _lock_and_check_staff(staff, starts_at, ends_at, *, service_type, region, units, exclude_pk=None) -> None:
     """Lock the staff member's row (their time), then refuse a time outside their hours or overlapping a booking,
     naming the next time they are free."""
-    ProviderStaff.objects.select_for_update().filter(pk=staff.pk).first()
+    _lock_staff(staff)
     duration = ends_at - starts_at
     if not selectors.within_hours(staff, starts_at, ends_at):
         raise _refuse(_("%(name)s does not work at this time.") % {"name": staff.user.full_name or staff.user.email},
@@ -582,6 +589,10 @@ def _overlap(staff, starts_at, duration, *, service_type, region, units):
 
 def _save_guarded(booking: Booking, staff, *, service_type, region, update_fields=None) -> None:
     """Save; the exclusion constraint (PostgreSQL) answering a race the lock did not see becomes the same refusal."""
+    if staff is None:
+        # Without a staff member the constraint cannot object: no savepoint (two round trips under the contract lock).
+        booking.save(update_fields=update_fields) if update_fields else booking.save()
+        return
     try:
         with transaction.atomic():
             booking.save(update_fields=update_fields) if update_fields else booking.save()
@@ -642,9 +653,11 @@ def booking_create(*, actor, person: Person, service_type: ServiceType, starts_a
         booking = _book(actor=actor, person=person, service_type=service_type, starts_at=starts_at, ends_at=ends_at,
                         place=_text(place, limit=300), latitude=latitude, longitude=longitude, purpose=purpose,
                         note=_text(note, limit=300), staff=staff, provider=provider, now=now)
-        booking.warnings = _warnings(booking.contract)
         if staff is not None:
             transaction.on_commit(lambda: _notify_assigned(booking))
+    # Read after the commit: inside, it would hold the contract's row lock (every other booking under the contract
+    # waits for it) for two more sums.
+    booking.warnings = _warnings(booking.contract)
     return booking
 
 
@@ -727,7 +740,9 @@ def booking_assign(*, actor, booking: Booking, staff: ProviderStaff) -> Booking:
     service_type = booking.service_type
     _check_staff(staff, service_type)
     with transaction.atomic():
-        locked = Booking.objects.select_for_update().select_related("person__region").get(pk=booking.pk)
+        # Only the booking's row: locking the joined person and region would make every assignment in the region
+        # wait for every other.
+        locked = Booking.objects.select_for_update(of=("self",)).select_related("person__region").get(pk=booking.pk)
         if locked.status not in Booking.ACTIVE:
             raise ServiceError(_("Only a requested or assigned booking can be assigned."), code="conflict")
         if locked.staff_id == staff.pk:
@@ -751,7 +766,8 @@ def booking_cancel(*, actor, booking: Booking, reason: str = "", now: dt.datetim
     if not access.can_cancel(actor, booking):
         raise PermissionDenied(_("You may not cancel this booking."))
     with transaction.atomic():
-        locked = Booking.objects.select_for_update().select_related("service_type", "person").get(pk=booking.pk)
+        locked = Booking.objects.select_for_update(of=("self",)).select_related("service_type", "person") \
+            .get(pk=booking.pk)
         if locked.status not in Booking.ACTIVE:
             raise ServiceError(_("Only a requested or assigned booking can be cancelled."), code="conflict")
         if locked.starts_at <= now:
@@ -845,7 +861,7 @@ def booking_change(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: 
         staff = current.staff
         keep = False
         if staff is not None:
-            ProviderStaff.objects.select_for_update().filter(pk=staff.pk).first()
+            _lock_staff(staff)
             staff.refresh_from_db(fields=["active"])
             keep = (staff.active and selectors.within_hours(staff, starts_at, ends_at)
                     and not selectors.overlapping(staff, starts_at, ends_at, exclude_pk=current.pk).exists())
