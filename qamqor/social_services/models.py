@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qamqor.core.models import TranslatedNameMixin
 
@@ -284,10 +285,12 @@ class RecurrenceSeries(models.Model):
 
 class Booking(models.Model):
     class Status(models.TextChoices):
-        REQUESTED = "requested", _("Requested")
-        ASSIGNED = "assigned", _("Assigned")
-        DELIVERED = "delivered", _("Delivered")
-        CANCELLED = "cancelled", _("Cancelled")
+        # The same English words name the states of aid, goods and rides, which Kazakh and Russian say differently
+        # (a service is "көрсетілді" / "оказана", goods "жеткізілді" / "доставлены"): a context of their own.
+        REQUESTED = "requested", pgettext_lazy("booking", "Requested")
+        ASSIGNED = "assigned", pgettext_lazy("booking", "Assigned")
+        DELIVERED = "delivered", pgettext_lazy("booking", "Delivered")
+        CANCELLED = "cancelled", pgettext_lazy("booking", "Cancelled")
         NO_SHOW = "no_show", _("Person did not come")
 
     # Statuses that reserve contract volume. Staff time is held by every booking with staff that is not cancelled
