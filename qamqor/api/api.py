@@ -12,6 +12,7 @@ from qamqor.events.apis import router as events_router
 from qamqor.organizations.apis import router as organizations_router
 from qamqor.registry.apis import router as registry_router
 from qamqor.social_services.apis import router as social_services_router
+from qamqor.transport.apis import router as transport_router
 
 from . import errors
 from .docs import AccessibleDocs
@@ -36,6 +37,7 @@ api.add_router("/aid", aid_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/events", events_router)
 api.add_router("/services", social_services_router)
+api.add_router("/transport", transport_router)
 
 # Last, because Django tries URL patterns in order: any other address under /api/v1/ answers a JSON 404 in the one
 # error shape rather than the site's HTML page.
