@@ -183,15 +183,18 @@ class CancelForm(AccessibleFormMixin, forms.Form):
 
 
 class AssignForm(AccessibleFormMixin, forms.Form):
-    shift = forms.ModelChoiceField(label=_("Vehicle and shift"), queryset=None, empty_label="—")
+    """A choice among the day's shifts, given as a list: the board renders one per ride left over, all from the
+    same list (a queryset would be read again for every form)."""
+
+    shift = forms.TypedChoiceField(label=_("Vehicle and shift"), coerce=int, empty_value=None)
 
     def __init__(self, *args, shifts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import Shift
+        self.shifts = {s.pk: s for s in shifts}
+        self.fields["shift"].choices = [("", "—")] + [(s.pk, shift_label(s)) for s in shifts]
 
-        self.fields["shift"].queryset = (Shift.objects.filter(pk__in=[s.pk for s in shifts])
-                                         .select_related("vehicle", "driver__user"))
-        self.fields["shift"].label_from_instance = shift_label
+    def clean_shift(self):
+        return self.shifts[self.cleaned_data["shift"]]
 
 
 def shift_label(shift):

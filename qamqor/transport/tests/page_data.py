@@ -135,6 +135,25 @@ def make_world(people, org, almaty, make_user) -> World:
                  other_person=other, planned=planned, waiting=waiting, users=users)
 
 
+def make_today(world):
+    """The van on a shift today too, with the passenger's ride at 22:00 on it (made as if at 00:05, so that at any
+    time of the test day the driver can mark it: a stop is marked when it happens, on the ride's day)."""
+    from qamqor.transport import services
+
+    day = timezone.localdate()
+    early = at(day, 0, 5)
+    dispatcher = world.users["dispatcher"]
+    shift = services.shift_create(actor=dispatcher, vehicle=world.vehicle, driver=world.driver, starts_at=at(day, 8),
+                                  ends_at=at(day, 23, 55), now=early)
+    [ride] = services.ride_request_create(
+        actor=world.users["passenger"], person=world.passenger, provider=world.org, wheelchair=True, escorts=1,
+        pickup_address=HOME_ADDRESS, pickup_latitude=HOME[0], pickup_longitude=HOME[1],
+        dropoff_address=CLINIC_ADDRESS, dropoff_latitude=CLINIC[0], dropoff_longitude=CLINIC[1],
+        pickup_at=at(day, 22), needs_note="3-қабаттан түсіруге көмектесу", source="portal", now=early)
+    services.plan_assign(actor=dispatcher, ride=ride, shift=shift, now=early)
+    return shift, ride
+
+
 @pytest.fixture
 def world(people, org, almaty, make_user):
     return make_world(people, org, almaty, make_user)

@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from qamqor.core.models import AccessLog
 from qamqor.transport.models import DayPlan, Depot, PlanVersion, ReplanRun, RideRequest, Shift, Vehicle
 
-from .page_data import CLINIC, CLINIC_ADDRESS, HOME, HOME_ADDRESS, PASSENGER, as_user, at, world  # noqa: F401
+from .page_data import (CLINIC, CLINIC_ADDRESS, HOME, HOME_ADDRESS, PASSENGER, as_user, at,  # noqa: F401
+                        make_today, world)
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -80,6 +81,30 @@ def test_the_board_shows_the_plan_the_ride_left_over_with_its_reason_and_each_ro
     assert "Timeline of " in text and 'class="timeline-break"' in page
     # Every passenger shown is written to the access log, once per view.
     assert AccessLog.objects.filter(purpose="dispatcher board", subject_id=str(world.passenger.pk)).count() == 1
+
+
+def test_the_board_reads_in_the_same_number_of_queries_however_many_rides_it_shows(as_user, world,
+                                                                                   django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qamqor.transport import services
+
+    client = as_user("dispatcher")
+    client.get(board_url(world))  # the session and the roles are read once
+    with CaptureQueriesContext(connection) as first:
+        client.get(board_url(world))
+    for hour in (9, 11, 13):
+        services.ride_request_create(
+            actor=world.users["passenger"], person=world.passenger, provider=world.org, source="portal",
+            pickup_address=HOME_ADDRESS, pickup_latitude=HOME[0], pickup_longitude=HOME[1],
+            dropoff_address=CLINIC_ADDRESS, dropoff_latitude=CLINIC[0], dropoff_longitude=CLINIC[1],
+            pickup_at=at(world.day, hour))
+    with django_assert_max_num_queries(len(first)):
+        page = client.get(board_url(world))
+    # The three new rides went into the running plan at once, and all five are listed with their actions.
+    assert page.content.decode().count("/cancel/") == 5
+    assert RideRequest.objects.filter(provider=world.org, status="planned").count() == 4
 
 
 def test_the_map_puts_each_stop_where_it_is(world):
@@ -281,24 +306,7 @@ def test_a_dispatcher_adds_a_depot_a_vehicle_and_a_shift_with_a_break_and_cancel
 
 @pytest.fixture
 def today(world):
-    """The van on a shift today too, with the passenger's ride at 22:00 on it (made as if at 00:05, so that any
-    time of the test day can mark it: a stop is marked when it happens, on the ride's day)."""
-    from django.utils import timezone
-
-    from qamqor.transport import services
-
-    day = timezone.localdate()
-    early = at(day, 0, 5)
-    dispatcher = world.users["dispatcher"]
-    shift = services.shift_create(actor=dispatcher, vehicle=world.vehicle, driver=world.driver, starts_at=at(day, 8),
-                                  ends_at=at(day, 23, 55), now=early)
-    [ride] = services.ride_request_create(
-        actor=world.users["passenger"], person=world.passenger, provider=world.org, wheelchair=True, escorts=1,
-        pickup_address=HOME_ADDRESS, pickup_latitude=HOME[0], pickup_longitude=HOME[1],
-        dropoff_address=CLINIC_ADDRESS, dropoff_latitude=CLINIC[0], dropoff_longitude=CLINIC[1],
-        pickup_at=at(day, 22), needs_note="3-қабаттан түсіруге көмектесу", source="portal", now=early)
-    services.plan_assign(actor=dispatcher, ride=ride, shift=shift, now=early)
-    return shift, ride
+    return make_today(world)
 
 
 def test_the_driver_reads_the_manifest_and_marks_the_ride_as_it_goes(as_user, world, today):
