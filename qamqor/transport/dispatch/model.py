@@ -136,7 +136,7 @@ class Data:
                 e[node], l[node] = stop.window
                 d[node] = stop.service
                 q[node] = (sign * r.seats, sign * r.wheelchairs)
-            direct = self.tm[r.pickup.location, r.dropoff.location]
+            direct = float(self.tm[r.pickup.location, r.dropoff.location])  # float64 arithmetic, as a checker does
             maxride[i] = r.max_ride if r.max_ride is not None else problem.ride_rule.limit(direct)
         cap = np.zeros((max(K, 1), 2), np.int64)
         maxdur = np.full(max(K, 1), NO_LIMIT)

@@ -319,7 +319,7 @@ def _reason(data: Data, i: int) -> str:
     if not fits.any():
         return REASONS["capacity" + suffix]
     p, dr = i, n + i
-    direct = data.tm[data.loc[p], data.loc[dr]]
+    direct = float(data.tm[data.loc[p], data.loc[dr]])
     if direct > data.maxride[i] + 1e-9:
         return REASONS["ride_time"]
     if max(data.e[p], 0.0) + data.d[p] + direct > data.l[dr] + 1e-9:

@@ -161,7 +161,7 @@ class Session:
                 data.e[node] = self._now
             data.d[node] = stop.service
             data.q[node] = (sign * request.seats, sign * request.wheelchairs)
-        direct = data.tm[request.pickup.location, request.dropoff.location]
+        direct = float(data.tm[request.pickup.location, request.dropoff.location])
         data.maxride[i] = request.max_ride if request.max_ride is not None else self.problem.ride_rule.limit(direct)
         if ks is not None:
             data.vset[i] = self._vehicle_row(ks)
