@@ -189,8 +189,8 @@ def shift_create(*, actor, vehicle, driver, starts_at, ends_at, break_starts_at=
     day = timezone.localdate(starts_at)
     with transaction.atomic():
         # The vehicle's and the driver's rows: two shifts for either cannot both pass the overlap check.
-        Vehicle.objects.select_for_update().filter(pk=vehicle.pk).first()
-        ProviderStaff.objects.select_for_update().filter(pk=driver.pk).first()
+        Vehicle.objects.select_for_update().filter(pk=vehicle.pk).order_by("pk").first()
+        ProviderStaff.objects.select_for_update().filter(pk=driver.pk).order_by("pk").first()
         live = Shift.objects.filter(cancelled_at__isnull=True, starts_at__lt=ends_at, ends_at__gt=starts_at)
         if live.filter(vehicle=vehicle).exists():
             raise _shift_overlap_error("vehicle")
