@@ -405,6 +405,11 @@ def provider(request):
     week_start = day - dt.timedelta(days=day.weekday())
     contracts = list(Contract.objects.filter(provider=org).select_related("service_type", "region", "customer"))
     _with_consumption(contracts)
+    for c in contracts:
+        if c.status == Contract.Status.ACTIVE:
+            c.burndown, c.chart_id = selectors.contract_burndown(c), f"burndown-{c.pk}"
+            c.chart = burndown_chart(c.burndown, c.current_volume, unit=c.service_type.get_unit_display(),
+                                     title=_("Burn-down of contract %(number)s") % {"number": c.number})
     return render(request, "social_services/provider.html", {
         "org": org, "providers": providers, "day": day, "previous": day - dt.timedelta(days=1),
         "next": day + dt.timedelta(days=1), "schedule": [(m, b) for m, b in schedule if m is not None],

@@ -248,3 +248,13 @@ def test_the_registering_organisation_adds_and_revokes_a_representative(client_f
     assert rep.revoked_at is not None
     assert "revoked on" in staff.get(url, **EN).content.decode()
     assert client_for(daughter).get("/services/book/").status_code == 403
+
+
+def test_the_provider_workspace_shows_each_contracts_burn_down_with_its_table(client_for, people, types,
+                                                                              make_contract):
+    contract = make_contract(types[SIGN], volume=40)
+    page = client_for(people["org_admin"]).get("/services/provider/", **EN).content.decode()
+    assert f'aria-labelledby="burndown-{contract.pk}-title burndown-{contract.pk}-desc"' in page
+    assert f'<table id="burndown-{contract.pk}-table">' in page
+    assert f"<caption>Contract {contract.number} by month</caption>" in page
+    assert "Volume 40.00 hour; delivered 0, 40.00 left after" in page

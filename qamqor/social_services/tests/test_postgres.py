@@ -110,7 +110,8 @@ def test_eleven_bookings_moved_onto_the_same_hour_of_one_interpreter_at_once_kee
     hours = [8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19]
     persons = [make_person("group_2", deaf_sign_language=True) for _ in hours]
     bookings = [services.booking_create(actor=people["org_staff"], person=person, service_type=sign,
-                                        starts_at=at(tomorrow, h), staff=interpreter) for person, h in zip(persons, hours)]
+                                        starts_at=at(tomorrow, h), staff=interpreter)
+                for person, h in zip(persons, hours)]
 
     def move(booking):
         return lambda: services.booking_change(actor=people["org_staff"], booking=booking, starts_at=at(tomorrow, 15))
