@@ -319,7 +319,7 @@ def ortools_solve(problem: Problem, time_limit: float) -> dict:
 
 
 def _ortools_figures(problem: Problem, out: dict) -> dict:
-    if out["solution"] is None:
+    if out["solution"] is None or len(out["solution"][1]) == len(problem.requests):  # nothing served: no plan
         return {"found": False, "first_solution_s": None, "seconds": out["seconds"]}
     routes, unserved = out["solution"]
     errors, km = check_routes(problem, routes, unserved)
