@@ -229,6 +229,12 @@ def demo_seed(*, size: str = "small", seed: int = 1, report=None) -> str:
                 summary += "; " + demo_social_services(
                     rng=rng, provider=home, provider_admin=org_admin, region=home.region,
                     admin=User.objects.filter(email=f"admin@{DEMO_DOMAIN}").first(), domain=DEMO_DOMAIN)
+                dispatcher = User.objects.filter(email=f"dispatcher@{DEMO_DOMAIN}").first()
+                if dispatcher is not None:
+                    from qamqor.transport.demo import demo_transport
+
+                    summary += "; " + demo_transport(rng=rng, provider=home, provider_admin=org_admin,
+                                                     dispatcher=dispatcher, domain=DEMO_DOMAIN)
         audit_record(actor=None, action="demo.seed", object_type="demo", object_id=str(seed), after={"summary": summary})
     report(total, total, "done")
     return summary

@@ -261,3 +261,23 @@ def test_the_board_and_the_manifest_take_a_fixed_number_of_queries(people, org, 
     with django_assert_num_queries(2):
         sheet = selectors.manifest(shift=shift)
     assert sheet["stops"] and all(s["passenger"] and s["phone"] for s in sheet["stops"])
+
+
+def test_the_demo_loads_a_fleet_rides_and_todays_plan(people, org, contract, make_person):
+    import random
+
+    from qamqor.transport.demo import demo_transport
+    from qamqor.transport.models import Shift, Vehicle
+
+    for _ in range(6):
+        make_person("group_1")
+    summary = demo_transport(rng=random.Random(1), provider=org, provider_admin=people["org_admin"],
+                             dispatcher=people["dispatcher"], domain="test.kz", plan_seconds=1)
+    assert Vehicle.objects.filter(provider=org).count() == 8 and Vehicle.objects.filter(wheelchair_places=2).count() == 4
+    assert Shift.objects.filter(provider=org, driver__user=people["driver"]).exists()
+    assert RideRequest.objects.filter(provider=org).count() >= 30
+    today = timezone.localdate()
+    if RideRequest.objects.filter(provider=org, day=today).exists():
+        assert DayPlan.objects.get(provider=org, day=today).version >= 1 and "today's plan" in summary
+    assert demo_transport(rng=random.Random(1), provider=org, provider_admin=people["org_admin"],
+                          dispatcher=people["dispatcher"], domain="test.kz") == "transport: already loaded"
