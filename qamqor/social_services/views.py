@@ -297,7 +297,10 @@ def booking_no_show(request, pk):
                                                                       booking=booking)) is not None:
             messages.success(request, _("Recorded: the person did not come."))
             return redirect("social_services:booking", pk=booking.pk)
-    return render(request, "social_services/no_show.html", {"booking": booking, "form": form},
+    # Before the start, or once closed, there is nothing to confirm: the page says why instead of asking.
+    recordable = booking.status == Booking.Status.ASSIGNED and booking.starts_at <= timezone.now()
+    return render(request, "social_services/no_show.html", {"booking": booking, "form": form,
+                                                            "recordable": recordable or form.errors},
                   status=400 if form.errors else 200)
 
 

@@ -145,7 +145,8 @@ def test_the_provider_records_a_no_show_after_confirming_and_the_person_sees_it(
     history = me.get("/services/", **EN).content.decode().split("History", 1)[1]
     assert "Person did not come" in history
     assert "Recorded: the person did not come" in me.get(f"/services/bookings/{booking.pk}/", **EN).content.decode()
-    assert worker.get(f"/services/bookings/{booking.pk}/no-show/", **EN).status_code == 200
+    closed = worker.get(f"/services/bookings/{booking.pk}/no-show/", **EN).content.decode()
+    assert "Status: Person did not come." in closed and 'name="confirm"' not in closed
     assert worker.post(f"/services/bookings/{booking.pk}/no-show/", {"confirm": "on"}, **EN).status_code == 400
 
 
@@ -154,6 +155,8 @@ def test_no_no_show_before_the_start(client_for, coming, interpreter):
     worker = client_for(interpreter.user)
     assert "Record that the person did not come" not in worker.get(f"/services/bookings/{booking.pk}/", **EN) \
         .content.decode()
+    early = worker.get(f"/services/bookings/{booking.pk}/no-show/", **EN).content.decode()
+    assert "after its start" in early and 'name="confirm"' not in early
     refused = worker.post(f"/services/bookings/{booking.pk}/no-show/", {"confirm": "on"}, **EN)
     assert refused.status_code == 400 and "after its start" in errors_of(refused)[0]
     assert Booking.objects.get(pk=booking.pk).status == "assigned"
