@@ -271,6 +271,14 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Qamqor <no-reply@qamqor.local>")
 
+# InvaTaxi travel times: "haversine" (built in: great circle x detour factor, speed by hour), or the address of an
+# OSRM server (http://osrm.internal:5000) for road times. Solver processes per plan (0: one per core, at most 2).
+TRANSPORT_TRAVEL = env_str("TRANSPORT_TRAVEL", "haversine")
+if TRANSPORT_TRAVEL != "haversine" and not TRANSPORT_TRAVEL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"TRANSPORT_TRAVEL must be 'haversine' or an OSRM server's http(s) address, not "
+                               f"{TRANSPORT_TRAVEL!r}.")
+TRANSPORT_SOLVER_WORKERS = env_int("TRANSPORT_SOLVER_WORKERS", 0)
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"

@@ -34,6 +34,11 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
 
 
+def test_a_travel_setting_that_is_neither_built_in_nor_an_osrm_address_is_refused_at_start(tmp_path):
+    result = qamqor(tmp_path, "check", TRANSPORT_TRAVEL="osrm.local:5000", DEBUG="true")
+    assert result.returncode != 0 and "TRANSPORT_TRAVEL must be 'haversine' or an OSRM server" in result.stderr
+
+
 def test_production_refuses_debug(tmp_path):
     result = qamqor(tmp_path, "serve", SECRET_KEY="x" * 60, DEBUG="true")
     assert result.returncode != 0 and "refuses DEBUG" in result.stderr

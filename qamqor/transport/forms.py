@@ -92,11 +92,13 @@ class RideForm(_Coordinates, AccessibleFormMixin, forms.Form):
         label=_("The time given is"), widget=forms.RadioSelect, initial="pickup",
         choices=[("pickup", _("when to be picked up")), ("arrive", _("when to arrive (an appointment)"))])
     time = forms.TimeField(label=pgettext_lazy("ride", "Time"), widget=TIME)
-    pickup_address = forms.CharField(label=_("Pick-up address"), max_length=300,
+    pickup_place = forms.ChoiceField(label=_("Pick-up from a place you rode from or to before"), required=False)
+    pickup_address = forms.CharField(label=_("Pick-up address"), max_length=300, required=False,
                                      help_text=_("Street, house, entrance; such as Abay avenue 10, entrance 2."))
     pickup_latitude = latitude_field(_("Pick-up point: latitude"))
     pickup_longitude = longitude_field(_("Pick-up point: longitude"))
-    dropoff_address = forms.CharField(label=_("Drop-off address"), max_length=300)
+    dropoff_place = forms.ChoiceField(label=_("Drop-off at a place you rode from or to before"), required=False)
+    dropoff_address = forms.CharField(label=_("Drop-off address"), max_length=300, required=False)
     dropoff_latitude = latitude_field(_("Drop-off point: latitude"))
     dropoff_longitude = longitude_field(_("Drop-off point: longitude"))
     wheelchair = forms.BooleanField(label=_("The passenger travels in a wheelchair"), required=False)
@@ -113,8 +115,22 @@ class RideForm(_Coordinates, AccessibleFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple, help_text=_("For regular trips, such as dialysis. Leave empty for once."))
     repeat_until = forms.DateField(label=_("Repeat until"), required=False, widget=DATE)
 
-    def __init__(self, *args, persons=None, providers=None, **kwargs):
+    def __init__(self, *args, persons=None, providers=None, places=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # Known places: chosen from a list; the address and point fields are then left empty. Without any, the
+        # question is not asked.
+        self.places = list(places)
+        for prefix in self.points:
+            for axis in ("latitude", "longitude"):
+                self.fields[f"{prefix}_{axis}"].required = False
+        if self.places:
+            choices = [("", _("Another address (give it below)"))] + [
+                (str(i), place["address"]) for i, place in enumerate(self.places)]
+            for prefix in self.points:
+                self.fields[f"{prefix}_place"].choices = choices
+        else:
+            for prefix in self.points:
+                del self.fields[f"{prefix}_place"]
         from qamqor.organizations.models import Organization
         from qamqor.registry.models import Person
 
@@ -132,8 +148,29 @@ class RideForm(_Coordinates, AccessibleFormMixin, forms.Form):
         if not self.is_bound and "date" not in self.initial:
             self.initial["date"] = timezone.localdate() + dt.timedelta(days=1)
 
+    def _clean_places(self, data):
+        """A chosen place gives the address and point; otherwise all three are needed."""
+        missing = {"pickup": _("Give the pick-up address, or choose a place from the list."),
+                   "dropoff": _("Give the drop-off address, or choose a place from the list.")}
+        for prefix in self.points:
+            choice = data.get(f"{prefix}_place") or ""
+            if choice.isdigit() and int(choice) < len(self.places):
+                place = self.places[int(choice)]
+                for name in ("address", "latitude", "longitude"):
+                    self.errors.pop(f"{prefix}_{name}", None)
+                    data[f"{prefix}_{name}"] = place[name] if name == "address" else str(place[name])
+                continue
+            if not (data.get(f"{prefix}_address") or "").strip() and f"{prefix}_address" not in self.errors:
+                self.add_error(f"{prefix}_address", missing[prefix])
+            for axis in ("latitude", "longitude"):
+                name = f"{prefix}_{axis}"
+                if not (data.get(name) or "").strip() and name not in self.errors:
+                    self.add_error(name, LATITUDE_MESSAGE if axis == "latitude" else LONGITUDE_MESSAGE)
+                    data.pop(name, None)
+
     def clean(self):
         data = super().clean()
+        self._clean_places(data)
         self._clean_coordinates()
         weekdays, until = data.get("repeat_weekdays"), data.get("repeat_until")
         if weekdays and not until:

@@ -150,3 +150,19 @@ def passenger_rides(*, user) -> list:
         eta = etas.get(ride.pk)
         ride.eta = {**eta, "status": ride.status} if eta else None
     return rides
+
+
+def known_places(*, persons, limit: int = 10) -> list[dict]:
+    """The places these persons rode from or to before, newest first, each once (address and point): a passenger
+    picks "home" or "the dialysis centre" from a list instead of typing coordinates again."""
+    places, seen = [], set()
+    rows = (RideRequest.objects.filter(person__in=list(persons)).order_by("-created_at", "-pk")
+            .values_list("pickup_address", "pickup_latitude", "pickup_longitude",
+                         "dropoff_address", "dropoff_latitude", "dropoff_longitude")[:limit * 4])
+    for row in rows:
+        for address, latitude, longitude in (row[:3], row[3:]):
+            key = (address.strip().casefold(), latitude, longitude)
+            if key not in seen:
+                seen.add(key)
+                places.append({"address": address, "latitude": latitude, "longitude": longitude})
+    return places[:limit]

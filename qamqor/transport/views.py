@@ -374,6 +374,7 @@ def phone_request(request):
         return render(request, "transport/phone.html", context)
     access_record(actor=request.user, subject=person, purpose="ride request by phone", path=request.path)
     form = forms.RideForm(request.POST if request.method == "POST" else None, persons=[person], providers=[org],
+                          places=selectors.known_places(persons=[person]),
                           initial={"person": person.pk, "provider": org.pk, "date": day,
                                    "wheelchair": bool(getattr(person, "uses_wheelchair", False))})
     if request.method == "POST" and form.is_valid():
@@ -569,7 +570,7 @@ def book(request):
     elif len(persons) == 1:
         initial["wheelchair"] = bool(getattr(persons[0], "uses_wheelchair", False))
     form = forms.RideForm(request.POST if request.method == "POST" else None, persons=persons, providers=providers,
-                          initial=initial)
+                          initial=initial, places=selectors.known_places(persons=persons))
     if request.method == "POST" and form.is_valid():
         rides = _apply(form, lambda: services.ride_request_create(actor=request.user, source="portal",
                                                                   **form.request_arguments()))

@@ -416,6 +416,39 @@ def test_an_empty_booking_is_refused_with_every_missing_field_linked(as_user, wo
             "#id_dropoff_address", "#id_dropoff_latitude", "#id_dropoff_longitude"} <= hrefs
 
 
+def test_the_passenger_picks_a_place_they_rode_to_before_instead_of_typing_its_point(as_user, world):
+    client = as_user("passenger")
+    client.post("/transport/book/", ride_data(world, time="15:00"), **EN)
+    first = RideRequest.objects.get(source="portal", pickup_at=at(world.day, 15))
+    page = client.get("/transport/book/", **EN).content.decode()
+    assert "Pick-up from a place you rode from or to before" in page and first.dropoff_address in page
+    choices = re.findall(r'<option value="(\d+)">([^<]*)</option>', page.split('name="dropoff_place"')[1].split("</select>")[0])
+    home = next(value for value, label in choices if label == first.pickup_address)
+    clinic = next(value for value, label in choices if label == first.dropoff_address)
+    data = ride_data(world, time="16:00")
+    for name in ("address", "latitude", "longitude"):
+        data.pop(f"pickup_{name}"), data.pop(f"dropoff_{name}")
+    data.update(pickup_place=clinic, dropoff_place=home)
+    response = client.post("/transport/book/", data, **EN)
+    assert response.status_code == 302, errors_of(response)
+    back = RideRequest.objects.get(source="portal", pickup_at=at(world.day, 16))
+    assert (back.pickup_address, back.pickup_latitude, back.pickup_longitude) == (
+        first.dropoff_address, first.dropoff_latitude, first.dropoff_longitude)
+    assert (back.dropoff_address, back.dropoff_latitude) == (first.pickup_address, first.pickup_latitude)
+    # Neither a place nor an address: the message says both ways.
+    data.update(pickup_place="", dropoff_place="99")
+    response = client.post("/transport/book/", data, **EN)
+    assert response.status_code == 400
+    messages = dict(errors_of(response))
+    assert messages["#id_pickup_address"].endswith("Give the pick-up address, or choose a place from the list.")
+    assert "#id_dropoff_place" in messages  # not one of the choices
+
+
+def test_a_passenger_who_never_rode_is_not_asked_for_a_known_place(as_user, world):
+    page = as_user("other_beneficiary").get("/transport/book/", **EN).content.decode()
+    assert "pickup_place" not in page
+
+
 def test_someone_without_a_registry_record_cannot_book_and_is_told_why(client_for, people):
     client = client_for(people["donor"])
     assert client.get("/transport/book/").status_code == 403
