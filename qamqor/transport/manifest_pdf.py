@@ -92,6 +92,14 @@ def manifest_pdf(data: dict, *, lang: str) -> bytes:
             pdf.set_font("PTSans", "", 11)
             pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
             pdf.set_y(max(pdf.get_y(), y + 6))
+        # On paper the driver writes the actual time, and at the drop-off the passenger signs: the record of a
+        # delivered ride when the passenger has no one-time code to give.
+        pdf.ln(1)
+        if stop["kind"] == "pickup":
+            line(_("Picked up at %(blank)s") % {"blank": "____ : ____"})
+        else:
+            line(_("Dropped off at %(blank)s    Passenger's signature %(line)s") % {
+                "blank": "____ : ____", "line": "_" * 28}, height=8)
         pdf.ln(2)
     pdf.ln(2)
     line(_("Printed %(moment)s from Qamqor.") % {"moment": timezone.localtime().strftime("%d.%m.%Y %H:%M")}, size=9)

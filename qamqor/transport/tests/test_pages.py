@@ -360,6 +360,9 @@ def test_the_manifest_pdf_has_every_stop_in_the_users_language_with_kazakh_lette
     assert reader.trailer["/Root"]["/Lang"] == lang
     if lang == "en":
         assert "1. " in text and "Pick up" in text and "Drop off" in text and "Needs" in text
+        # Paper needs room for the actual times and, at each drop-off, the passenger's signature.
+        assert text.count("Picked up at") == text.count("Pick up:") >= 1
+        assert text.count("Passenger's signature") == text.count("Drop off:") >= 1
 
 
 def test_the_pdf_follows_the_page_language_when_none_is_asked_for(as_user, world):
