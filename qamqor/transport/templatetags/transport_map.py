@@ -107,7 +107,7 @@ def timeline(board_shifts, day):
     start_h = math.floor(_minutes(first, midnight) / 60)
     end_h = max(math.ceil(_minutes(last, midnight) / 60), start_h + 1)
     span = (end_h - start_h) * 60
-    usable = TIMELINE_WIDTH - LABEL - 10
+    usable = TIMELINE_WIDTH - LABEL - 24  # room for the last hour label, centred on its tick
 
     def x(minutes):
         return round(LABEL + (minutes - start_h * 60) / span * usable, 1)

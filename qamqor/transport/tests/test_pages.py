@@ -456,3 +456,10 @@ def test_someone_without_a_registry_record_cannot_book_and_is_told_why(client_fo
     client = client_for(people["donor"])
     assert client.get("/transport/book/").status_code == 403
     assert "not linked to a record in the registry" in text_of(client.get("/transport/", **EN))
+
+
+def test_the_menu_marks_only_invataxi_as_the_current_section(as_user, world):
+    page = as_user("dispatcher").get("/transport/", **EN).content.decode()
+    nav = page.split('class="main-nav"', 1)[1].split("</nav>", 1)[0]
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">([^<]+)</a>', nav)
+    assert current == [("/transport/", "InvaTaxi")]
