@@ -209,9 +209,14 @@ def demo_seed(*, size: str = "small", seed: int = 1, report=None) -> str:
             from qamqor.registry.models import Person
 
             home = staff_user.role_assignments.filter(organization__isnull=False).first().organization
-            mine = Person.objects.filter(owner=home, user__isnull=True, status="active").order_by("pk").first()
+            # Someone the special social services are for (a disability of group I or II), so that a visitor
+            # logged in as the beneficiary sees entitlements, bookings and InvaTaxi rides of their own.
+            free = Person.objects.filter(owner=home, user__isnull=True, status="active").order_by("pk")
+            mine = free.filter(disability__code__in=["group_1", "group_2"]).first() or free.first()
             if mine is not None:
                 Person.objects.filter(pk=mine.pk).update(user=beneficiary)
+                # The account carries the registered person's name, as it would after a real sign-up.
+                User.objects.filter(pk=beneficiary.pk).update(full_name=f"{mine.given_name} {mine.surname}")
         summary = f"{len(orgs)} organisations, {len(users)} users, {persons} persons (size {size}, seed {seed})"
         donor = User.objects.filter(email=f"donor@{DEMO_DOMAIN}").first()
         if staff_user is not None and donor is not None:

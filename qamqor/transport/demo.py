@@ -98,6 +98,23 @@ def demo_transport(*, rng: random.Random, provider, provider_admin, dispatcher, 
             rides += 1
         except ServiceError:
             continue  # not eligible, or over a quota: the demo has one ride fewer
+    # The demo beneficiary's own rides, booked by themselves on the portal: one today (on the plan, with its
+    # expected pick-up time) and one tomorrow with a return trip.
+    mine = Person.objects.filter(user__email=f"beneficiary@{domain}").select_related("user").first()
+    if mine is not None:
+        home, clinic = PLACES[0], PLACES[-1]
+        for day, hour in ((today, max(timezone.localtime(now).hour + 2, 9)), (today + dt.timedelta(days=1), 10)):
+            if hour > 17:
+                continue
+            when = timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 30)))
+            try:
+                services.ride_request_create(
+                    actor=mine.user, person=mine, provider=provider, pickup_address=home[0], pickup_latitude=home[1],
+                    pickup_longitude=home[2], dropoff_address=clinic[0], dropoff_latitude=clinic[1],
+                    dropoff_longitude=clinic[2], pickup_at=when, wheelchair=mine.uses_wheelchair, source="portal",
+                    return_pickup_at=when + dt.timedelta(hours=2) if day != today else None, now=now)
+            except ServiceError:
+                break  # not eligible for InvaTaxi in this demo: the beneficiary has no rides
     planned = ""
     if RideRequest.objects.filter(provider=provider, day=today).exists():
         run = services.plan_start(actor=dispatcher, provider=provider, day=today, time_limit=plan_seconds)
