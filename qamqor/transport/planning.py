@@ -8,6 +8,10 @@ has one; the engine itself never sees a database row.
 
 A request's id in the engine is the RideRequest's pk, a vehicle's id is the Shift's pk (a vehicle with its driver for
 part of the day). Routes travel as {shift_id: [(ride_id, "pickup" | "dropoff"), ...]}.
+
+A shift with a break is two engine vehicles, (shift_id, 0) before the break and (shift_id, 1) after it, both
+starting and ending at the depot: the driver takes the break at the depot with no passenger on board, and no stop is
+planned during it. Only this module knows; everything outside sees one route per shift, the two parts in order.
 """
 
 from __future__ import annotations
@@ -151,9 +155,9 @@ class DayData:
         for sid in shift_ids:
             s = self.shifts[sid]
             depot = loc(s.vehicle.depot.latitude, s.vehicle.depot.longitude)
-            vehicles.append(dispatch.Vehicle(id=sid, start=depot, end=depot,
-                                             shift=(minutes(self.day, s.starts_at), minutes(self.day, s.ends_at)),
-                                             seats=s.vehicle.seats, wheelchairs=s.vehicle.wheelchair_places))
+            for part, window in self.parts(sid):
+                vehicles.append(dispatch.Vehicle(id=part, start=depot, end=depot, shift=window, seats=s.vehicle.seats,
+                                                 wheelchairs=s.vehicle.wheelchair_places))
         stops = []
         for rid in ride_ids:
             r = self.rides[rid]
@@ -184,6 +188,29 @@ class DayData:
         return dispatch.Problem(requests=requests, vehicles=vehicles, times=times, costs=costs,
                                 name=f"{self.day.isoformat()}")
 
+    def parts(self, sid) -> list[tuple]:
+        """[(engine vehicle id, (from, to) in minutes)] of a shift: itself, or the parts before and after its break."""
+        s = self.shifts[sid]
+        start, end = minutes(self.day, s.starts_at), minutes(self.day, s.ends_at)
+        if s.break_starts_at is None or not s.break_minutes:
+            return [(sid, (start, end))]
+        rest = minutes(self.day, s.break_starts_at)
+        back = rest + s.break_minutes
+        if not start < rest < back < end:
+            return [(sid, (start, end))]  # a break outside the shift (refused when the shift is made) is ignored
+        return [((sid, 0), (start, rest)), ((sid, 1), (back, end))]
+
+    def _ride_part(self, sid, rid, happened) -> object:
+        """The part of a shift a ride of its route goes on: by when it happened, else by its booked time."""
+        parts = self.parts(sid)
+        if len(parts) == 1:
+            return parts[0][0]
+        ride = self.rides[rid]
+        when = happened.get((rid, "pickup"))
+        if when is None:
+            when = minutes(self.day, ride.pickup_at or ride.arrive_by)
+        return parts[0][0] if when < parts[0][1][1] else parts[1][0]
+
     def plan(self, routes: dict, ride_ids, *, pinned: dict | None = None) -> dispatch.Plan:
         """A warm start: the routes, each with its happened stops first (in the order they happened), then the rest."""
         fixed = self.fixed(ride_ids)
@@ -191,24 +218,34 @@ class DayData:
         ordered = {}
         for sid, stops in routes.items():
             done = sorted((s for s in stops if s in happened), key=lambda s: happened[s])
-            ordered[sid] = done + [s for s in stops if s not in happened]
+            for part, _window in self.parts(sid):
+                ordered[part] = []
+            for stop in done + [s for s in stops if s not in happened]:
+                ordered[self._ride_part(sid, stop[0], happened)].append(stop)
         # The engine keeps a pinned request on the vehicle the warm start gives it: only those already there.
-        on = {rid: sid for sid, stops in ordered.items() for rid, _kind in stops}
+        on = {rid: shift_of(part) for part, stops in ordered.items() for rid, _kind in stops}
         kept = {rid for rid, sid in (pinned or {}).items() if on.get(rid) == sid}
         return dispatch.Plan(routes=ordered, fixed=fixed, now=self.now, pinned=kept)
+
+
+def shift_of(vehicle_id):
+    """The shift of an engine vehicle (a shift, or one part of a shift with a break)."""
+    return vehicle_id[0] if isinstance(vehicle_id, tuple) else vehicle_id
 
 
 def solution_routes(solution) -> tuple[dict, dict]:
     """({shift_id: [(ride_id, kind, start minute), ...]}, {ride_id: reason code}) of an engine solution."""
     data = solution.data
     routes = {}
-    for k, nodes in enumerate(solution.routes):
-        sid = data.problem.vehicles[k].id
-        stops = []
+    # Parts of a shift come in order (before, then after the break), so their stops join in time order.
+    for k, nodes in sorted(enumerate(solution.routes), key=lambda kv: str(data.problem.vehicles[kv[0]].id)):
+        sid = shift_of(data.problem.vehicles[k].id)
+        stops = routes.setdefault(sid, [])
         for node, start in zip(nodes[1:-1], solution.starts[k][1:-1]):
             rid, kind = data.describe(int(node))
             stops.append((rid, kind, float(start)))
-        routes[sid] = stops
+    for stops in routes.values():
+        stops.sort(key=lambda stop: stop[2])
     unserved = {rid: reason_code(reason) for rid, reason in solution.unserved.items()}
     return routes, unserved
 

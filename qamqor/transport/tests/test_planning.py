@@ -18,6 +18,13 @@ from .factories import *  # noqa: F401,F403
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _dispatcher_reads_english(people):
+    """A run writes its version's note in the language of the dispatcher who started it."""
+    people["dispatcher"].language = "en"
+    people["dispatcher"].save(update_fields=["language"])
+
+
 def plan(people, provider, day, time_limit=1):
     run = services.plan_start(actor=people["dispatcher"], provider=provider, day=day, time_limit=time_limit)
     return run, services.plan_run(run.pk)
@@ -281,3 +288,27 @@ def test_the_demo_loads_a_fleet_rides_and_todays_plan(people, org, contract, mak
         assert DayPlan.objects.get(provider=org, day=today).version >= 1 and "today's plan" in summary
     assert demo_transport(rng=random.Random(1), provider=org, provider_admin=people["org_admin"],
                           dispatcher=people["dispatcher"], domain="test.kz") == "transport: already loaded"
+
+
+def test_no_stop_is_planned_during_a_drivers_break(people, org, car, other_driver, make_ride, tomorrow, at):
+    """The driver rests from 12:00 to 13:00 at the depot: rides before and after it are planned around it; a ride
+    that can only be picked up during the break is left over with its reason, and the same holds for manual
+    assignments and same-day insertions, which go through the same bridge."""
+    shift = services.shift_create(actor=people["dispatcher"], vehicle=car, driver=other_driver,
+                                  starts_at=at(tomorrow, 8), ends_at=at(tomorrow, 18),
+                                  break_starts_at=at(tomorrow, 12), break_minutes=60)
+    morning = make_ride(hour=11, minute=0)
+    lunch = make_ride(hour=12, minute=20)
+    afternoon = make_ride(hour=13, minute=30, frm="hospital", to="abay")
+    _run, version = plan(people, org, tomorrow)
+    rest = (at(tomorrow, 12), at(tomorrow, 13))
+    planned = PlannedStop.objects.filter(version=version)
+    assert {stop.request_id for stop in planned} == {morning.pk, afternoon.pk}
+    assert all(not rest[0] <= stop.planned_at < rest[1] for stop in planned), [s.planned_at for s in planned]
+    # The morning ride is dropped off in time to drive back to the depot for 12:00.
+    assert max(s.planned_at for s in planned if s.request_id == morning.pk) < rest[0]
+    lunch.refresh_from_db()
+    assert lunch.status == RideRequest.Status.UNSERVED
+    with pytest.raises(ServiceError):
+        services.plan_assign(actor=people["dispatcher"], ride=lunch, shift=shift)
+    assert [sid for sid in routes(selectors.current_version(version.day_plan))] == [shift.pk]
