@@ -172,6 +172,13 @@ class DayData:
             stops.append((r, dispatch.Stop(loc(r.pickup_latitude, r.pickup_longitude), pick_w, service),
                           dispatch.Stop(loc(r.dropoff_latitude, r.dropoff_longitude), drop_w, service)))
         times, costs = matrices(points) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+        # What plan() needs to reconcile the times that happened with the travel model (see _reconciled).
+        self._model = {"times": times, "stops": {}, "starts": {}}
+        for r, pickup, dropoff in stops:
+            self._model["stops"][(r.pk, "pickup")] = (pickup.location, pickup.service)
+            self._model["stops"][(r.pk, "dropoff")] = (dropoff.location, dropoff.service)
+        for vehicle in vehicles:
+            self._model["starts"][vehicle.id] = (vehicle.start, vehicle.shift[0])
         rule = dispatch.RideRule()
         requests = []
         for r, pickup, dropoff in stops:
@@ -225,7 +232,31 @@ class DayData:
         # The engine keeps a pinned request on the vehicle the warm start gives it: only those already there.
         on = {rid: shift_of(part) for part, stops in ordered.items() for rid, _kind in stops}
         kept = {rid for rid, sid in (pinned or {}).items() if on.get(rid) == sid}
-        return dispatch.Plan(routes=ordered, fixed=fixed, now=self.now, pinned=kept)
+        return dispatch.Plan(routes=ordered, fixed=self._reconciled(ordered, fixed), now=self.now, pinned=kept)
+
+    def _reconciled(self, ordered: dict, fixed: list) -> list:
+        """The happened stops with times the travel model can reach. A driver who is faster than the model (two
+        stops marked 6 minutes apart where the model says 9) would otherwise make the whole day unplannable: such a
+        stop is taken to have started when the model could have got there. Only the plan's arithmetic changes; the
+        marks on the rides keep the real times."""
+        model = getattr(self, "_model", None)
+        if model is None:
+            return fixed
+        at = {(f.request, f.kind): f.start for f in fixed}
+        times, where = model["times"], model["stops"]
+        for part, stops in ordered.items():
+            if part not in model["starts"]:
+                continue
+            loc, clock = model["starts"][part]
+            service = 0.0
+            for stop in stops:
+                if stop not in at or stop not in where:
+                    break  # happened stops come first in a route
+                place, stop_service = where[stop]
+                earliest = clock + service + float(times[loc, place])
+                at[stop] = max(at[stop], earliest)
+                loc, clock, service = place, at[stop], stop_service
+        return [dispatch.Fixed(f.request, f.kind, at[(f.request, f.kind)]) for f in fixed]
 
 
 def shift_of(vehicle_id):

@@ -312,3 +312,36 @@ def test_no_stop_is_planned_during_a_drivers_break(people, org, car, other_drive
     with pytest.raises(ServiceError):
         services.plan_assign(actor=people["dispatcher"], ride=lunch, shift=shift)
     assert [sid for sid in routes(selectors.current_version(version.day_plan))] == [shift.pk]
+
+
+def test_a_driver_faster_than_the_travel_model_does_not_make_the_day_unplannable(people, org, contract, make_person,
+                                                                                  van, driver):
+    """The driver marks a drop-off one minute after the pick-up where the model needs far longer: the next re-plan
+    still works, keeps both stops on the van, and the marks keep their real times."""
+    now = timezone.now()
+    today = timezone.localdate()
+    start = max(timezone.make_aware(dt.datetime.combine(today, dt.time(0, 1))), now - dt.timedelta(minutes=40))
+    before = start - dt.timedelta(minutes=30)
+    shift = services.shift_create(actor=people["dispatcher"], vehicle=van, driver=driver, starts_at=start,
+                                  ends_at=now + dt.timedelta(hours=4), now=before)
+    from .factories import ALMATY
+    (plat, plon), (dlat, dlon) = ALMATY["abay"], ALMATY["hospital"]
+    [ride] = services.ride_request_create(
+        actor=people["dispatcher"], person=make_person("group_1"), provider=org, pickup_address="abay",
+        pickup_latitude=plat, pickup_longitude=plon, dropoff_address="hospital", dropoff_latitude=dlat,
+        dropoff_longitude=dlon, pickup_at=start + dt.timedelta(minutes=20), now=before)
+    run = services.plan_start(actor=people["dispatcher"], provider=org, day=today, time_limit=1)
+    services.plan_run(run.pk, now=before)
+    picked = min(now - dt.timedelta(minutes=1), ride.pickup_at + dt.timedelta(minutes=2))
+    services.ride_mark(actor=people["driver"], ride=RideRequest.objects.get(pk=ride.pk), event="picked_up", at=picked)
+    services.ride_mark(actor=people["driver"], ride=RideRequest.objects.get(pk=ride.pk), event="dropped_off",
+                       at=picked + dt.timedelta(minutes=1))
+    run = services.plan_start(actor=people["dispatcher"], provider=org, day=today, time_limit=1)
+    replanned = services.plan_run(run.pk)
+    assert replanned is not None
+    run.refresh_from_db()
+    assert run.status == ReplanRun.Status.DONE, run.message
+    stops = {s.kind: s for s in PlannedStop.objects.filter(version=replanned, request=ride)}
+    assert stops["pickup"].fixed and stops["dropoff"].fixed and {s.shift_id for s in stops.values()} == {shift.pk}
+    ride.refresh_from_db()
+    assert ride.status == RideRequest.Status.DROPPED_OFF and ride.dropped_off_at == picked + dt.timedelta(minutes=1)
