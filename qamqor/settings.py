@@ -271,6 +271,15 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Qamqor <no-reply@qamqor.local>")
 
+# SMS notices (off by default): an HTTP gateway taking one JSON message per POST (social_services/notifications.py).
+QAMQOR_SMS_ENABLED = env_bool("SMS_ENABLED", False)
+QAMQOR_SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+QAMQOR_SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN")
+QAMQOR_SMS_SENDER = env_str("SMS_SENDER", "Qamqor")
+if QAMQOR_SMS_ENABLED and not QAMQOR_SMS_GATEWAY_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("SMS_ENABLED is true but SMS_GATEWAY_URL is not an http(s) address: set the gateway, "
+                               "or switch SMS off.")
+
 # InvaTaxi travel times: "haversine" (built in: great circle x detour factor, speed by hour), or the address of an
 # OSRM server (http://osrm.internal:5000) for road times. Solver processes per plan (0: one per core, at most 2).
 TRANSPORT_TRAVEL = env_str("TRANSPORT_TRAVEL", "haversine")

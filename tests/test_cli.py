@@ -39,6 +39,11 @@ def test_a_travel_setting_that_is_neither_built_in_nor_an_osrm_address_is_refuse
     assert result.returncode != 0 and "TRANSPORT_TRAVEL must be 'haversine' or an OSRM server" in result.stderr
 
 
+def test_sms_switched_on_without_a_gateway_is_refused_at_start(tmp_path):
+    result = qamqor(tmp_path, "check", SMS_ENABLED="true", DEBUG="true")
+    assert result.returncode != 0 and "SMS_ENABLED is true but SMS_GATEWAY_URL" in result.stderr
+
+
 def test_production_refuses_debug(tmp_path):
     result = qamqor(tmp_path, "serve", SECRET_KEY="x" * 60, DEBUG="true")
     assert result.returncode != 0 and "refuses DEBUG" in result.stderr

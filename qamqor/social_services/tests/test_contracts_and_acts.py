@@ -183,16 +183,62 @@ def test_reminders_for_tomorrows_bookings_are_sent_once(people, deaf_person, typ
     assert len(mail.outbox) == 1
 
 
-def test_sms_is_off_by_default_and_refuses_to_run_unconfigured(people, settings):
+@pytest.fixture
+def sms_gateway():
+    """A fake SMS gateway on a local port: records each message; answers with the status it is told to."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    gateway = {"received": [], "status": 202}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            gateway["received"].append({"auth": self.headers.get("Authorization"), **body})
+            self.send_response(gateway["status"])
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    gateway["url"] = f"http://127.0.0.1:{server.server_port}/send"
+    yield gateway
+    server.shutdown()
+
+
+def test_sms_is_off_by_default_and_goes_to_the_gateway_when_switched_on(people, settings, sms_gateway):
     from django.core.exceptions import ImproperlyConfigured
 
     from qamqor.social_services.notifications import notify
 
     user = people["beneficiary"]
-    user.phone = "+77011234567"
-    assert notify(user, "Subject", "Text") == ["email"]
+    user.phone = "8 (701) 123-45-67"
+    assert notify(user, "Subject", "Text") == ["email"] and sms_gateway["received"] == []
     settings.QAMQOR_SMS_ENABLED = True
+    settings.QAMQOR_SMS_GATEWAY_URL = ""
     with pytest.raises(ImproperlyConfigured):
         notify(user, "Subject", "Text")
-    settings.QAMQOR_SMS_GATEWAY_URL = "https://sms.example.kz/send"
-    assert notify(user, "Subject", "Text") == ["email", "sms"]
+    settings.QAMQOR_SMS_GATEWAY_URL = sms_gateway["url"]
+    settings.QAMQOR_SMS_GATEWAY_TOKEN = "secret-token"
+    assert notify(user, "Reminder", "Interpreter tomorrow at 10:00") == ["email", "sms"]
+    assert sms_gateway["received"] == [{"auth": "Bearer secret-token", "to": "+77011234567",
+                                        "text": "Reminder: Interpreter tomorrow at 10:00", "sender": "Qamqor"}]
+
+
+def test_a_failing_sms_gateway_is_logged_and_the_e_mail_still_goes(people, settings, sms_gateway, mailoutbox,
+                                                                  caplog):
+    from qamqor.social_services.notifications import notify
+
+    user = people["beneficiary"]
+    user.phone = "+7 701 123 45 67"
+    settings.QAMQOR_SMS_ENABLED = True
+    settings.QAMQOR_SMS_GATEWAY_URL = sms_gateway["url"]
+    sms_gateway["status"] = 503
+    assert notify(user, "Subject", "Text") == ["email"]
+    assert len(mailoutbox) == 1 and "the gateway answered 503" in caplog.text
+    user.phone = "+1 212 555 0100"  # not a Kazakhstan mobile: never sent
+    sms_gateway["status"] = 202
+    assert notify(user, "Subject", "Text") == ["email"] and len(sms_gateway["received"]) == 1
