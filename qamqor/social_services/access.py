@@ -54,10 +54,27 @@ def customer_ids(user) -> set[int]:
             and a.organization.kind == "state_body"}
 
 
+REPRESENTED_CACHE = "_social_represented_ids"
+
+
 def represented_person_ids(user) -> set[int]:
+    """The persons this user represents. Read once and kept on the user object, like its roles (User.active_roles):
+    a request's user lives for that request, and a booking request asks this three times (may they book, which
+    bookings they see, whether they see the person's code). representative_add and _revoke clear it."""
     if not _signed_in(user):
         return set()
-    return set(Representative.objects.filter(user=user, revoked_at__isnull=True).values_list("person_id", flat=True))
+    cached = user.__dict__.get(REPRESENTED_CACHE)
+    if cached is None:
+        cached = frozenset(Representative.objects.filter(user=user, revoked_at__isnull=True)
+                           .values_list("person_id", flat=True))
+        user.__dict__[REPRESENTED_CACHE] = cached
+    return set(cached)
+
+
+def forget_represented(user) -> None:
+    """Drop the cached represented persons of a user object (after their representation changed)."""
+    if user is not None:
+        user.__dict__.pop(REPRESENTED_CACHE, None)
 
 
 # --- Catalogue --------------------------------------------------------------------------------------------------------
@@ -76,7 +93,7 @@ def can_book_for(user, person) -> bool:
         return True
     if person.owner_id in registry_access.staff_organization_ids(user):
         return True
-    return Representative.objects.filter(user=user, person=person, revoked_at__isnull=True).exists()
+    return person.pk in represented_person_ids(user)
 
 
 def bookable_persons(user):
@@ -110,7 +127,7 @@ def is_booking_side(user, booking) -> bool:
         return False
     if booking.booked_by_id == user.pk or booking.person.user_id == user.pk:
         return True
-    return Representative.objects.filter(user=user, person_id=booking.person_id, revoked_at__isnull=True).exists()
+    return booking.person_id in represented_person_ids(user)
 
 
 def is_provider_of(user, contract) -> bool:

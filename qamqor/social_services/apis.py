@@ -446,7 +446,8 @@ def _service_type(code):
 
 
 def _bookable_person(user, pk):
-    person = Person.objects.select_related("region").filter(pk=pk).first()
+    # The region and disability joined: the entitlement check reads both.
+    person = Person.objects.select_related("region", "disability").filter(pk=pk).first()
     if person is None or not access.can_book_for(user, person):
         raise ServiceError(_("You may not book for a person with this id. Book for yourself or for a person you "
                                  "represent."), field="person_id")
@@ -459,15 +460,17 @@ def _bookings(user):
             .order_by("starts_at", "pk"))
 
 
-def _show(request, bookings, purpose):
-    """Each booking's code for the person's side; everyone named but the caller written to the access log."""
+def _show(request, bookings, purpose, *, logged=False):
+    """Each booking's code for the person's side; everyone named but the caller written to the access log (unless
+    `logged`: this request has written their rows already, when it read the booking before changing it)."""
     user = request.auth
     for b in bookings:
         b.code = (services.booking_confirmation_code(b) if b.status == Booking.Status.ASSIGNED
                   and access.is_booking_side(user, b) else None)
     others = {b.person_id: b.person for b in bookings if b.person.user_id != user.pk}
-    access_record_many(actor=user, subjects=list(others.values()), purpose=purpose, channel=CHANNEL,
-                       path=request.get_full_path())
+    if others and not logged:
+        access_record_many(actor=user, subjects=list(others.values()), purpose=purpose, channel=CHANNEL,
+                           path=request.get_full_path())
     return bookings
 
 
@@ -608,7 +611,9 @@ def create_booking(request, payload: BookingIn):
             note=payload.note)
     except ServiceError as exc:
         return _refusal(exc)
-    return Status(201, _booking(request, booking.pk, "book a service", warnings=booking.warnings))
+    # The answer is the booking the service made (its person, service, contract and provider read on the way): the
+    # caller booked it, so they see it.
+    return Status(201, _show(request, [booking], "book a service")[0])
 
 
 @router.post("/bookings/{booking_id}/cancel", response={200: BookingOut, **responses(400, 401, 403, 404), **REFUSALS},
@@ -618,10 +623,10 @@ def cancel_booking(request, payload: BookingCancelIn, booking_id: int = Path(...
     as late (`late_cancellation`); a booking already cancelled or delivered is a 409."""
     booking = _booking(request, booking_id, "cancel a booking")
     try:
-        services.booking_cancel(actor=request.auth, booking=booking, reason=payload.reason)
+        cancelled = services.booking_cancel(actor=request.auth, booking=booking, reason=payload.reason)
     except ServiceError as exc:
         return _refusal(exc)
-    return _booking(request, booking_id, "cancel a booking")
+    return _show(request, [cancelled], "cancel a booking", logged=True)[0]
 
 
 @router.post("/bookings/{booking_id}/change", response={200: BookingOut, **responses(400, 401, 403, 404), **REFUSALS},
@@ -641,7 +646,7 @@ def change_booking(request, payload: BookingChangeIn, booking_id: int = Path(...
                                           note=payload.note)
     except ServiceError as exc:
         return _refusal(exc)
-    return _booking(request, booking_id, "change a booking", warnings=changed.warnings)
+    return _show(request, [changed], "change a booking", logged=True)[0]
 
 
 @router.post("/bookings/{booking_id}/assign", response={200: BookingOut, **responses(400, 401, 403, 404), **REFUSALS},
@@ -657,10 +662,10 @@ def assign_booking(request, payload: BookingAssignIn, booking_id: int = Path(...
     try:
         if staff is None:
             raise ServiceError(_("Choose a staff member of the provider."), field="staff_id")
-        services.booking_assign(actor=request.auth, booking=booking, staff=staff)
+        assigned = services.booking_assign(actor=request.auth, booking=booking, staff=staff)
     except ServiceError as exc:
         return _refusal(exc)
-    return _booking(request, booking_id, "assign a booking")
+    return _show(request, [assigned], "assign a booking", logged=True)[0]
 
 
 @router.post("/bookings/{booking_id}/delivery",

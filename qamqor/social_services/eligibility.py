@@ -198,8 +198,9 @@ def age_on(birth_date: dt.date | None, day: dt.date) -> int | None:
 
 # --- The adapter: registry rows in, engine input out -----------------------------------------------------------------
 
-def person_facts(person, *, on: dt.date) -> PersonFacts:
-    """The engine's view of a registry Person on a day (its categories through registry.selectors.category_codes)."""
+def person_facts(person, *, on: dt.date, categories: bool = True) -> PersonFacts:
+    """The engine's view of a registry Person on a day (its categories through registry.selectors.category_codes;
+    categories=False leaves them empty, for rules that name none)."""
     from qamqor.registry.selectors import category_codes
 
     disability = person.disability.code if person.disability_id else None
@@ -209,7 +210,7 @@ def person_facts(person, *, on: dt.date) -> PersonFacts:
     return PersonFacts(disability=disability, age=age_on(person.birth_date, on),
                        region=person.region.kato_code if person.region_id else None,
                        needs=frozenset(flag for flag in NEED_FLAGS if getattr(person, flag)),
-                       categories=frozenset(category_codes(person, on=on)))
+                       categories=frozenset(category_codes(person, on=on)) if categories else frozenset())
 
 
 def rule_of(row) -> Rule:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Prefetch, Q, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,10 +76,26 @@ def units_for(service_type: ServiceType, starts_at: dt.datetime, ends_at: dt.dat
 
 # --- Eligibility -----------------------------------------------------------------------------------------------------
 
+RULE_COLUMNS = ("id", "name", "disability_codes", "needs", "min_age", "max_age", "category_codes", "units_per_day",
+                "units_per_month", "units_per_year")
+
+
 def rules_for(service_type: ServiceType) -> list[eligibility.Rule]:
-    rows = (EligibilityRule.objects.filter(service_type=service_type, active=True)
-            .prefetch_related("regions").order_by("priority", "id"))
-    return [eligibility.rule_of(r) for r in rows]
+    """The active rules of a service in priority order, in one query: the rules joined with their regions' KATO
+    codes (a row per rule and region), folded back into one Rule each."""
+    rows = (EligibilityRule.objects.filter(service_type=service_type, active=True).order_by("priority", "id")
+            .values_list(*RULE_COLUMNS, "regions__kato_code"))
+    columns, regions = {}, defaultdict(set)
+    for *values, kato in rows:
+        columns.setdefault(values[0], values)
+        if kato:
+            regions[values[0]].add(kato)
+    return [eligibility.Rule(id=pk, name=name, disability_codes=frozenset(disability or ()),
+                             needs=frozenset(needs or ()), min_age=min_age, max_age=max_age,
+                             regions=frozenset(regions[pk]), categories=frozenset(categories or ()),
+                             units_per_day=per_day, units_per_month=per_month, units_per_year=per_year)
+            for pk, name, disability, needs, min_age, max_age, categories, per_day, per_month, per_year
+            in columns.values()]
 
 
 def person_usage(person, service_type: ServiceType, day: dt.date, *, exclude_booking_ids=()) -> eligibility.Usage:
@@ -116,11 +132,18 @@ def _labels(rules, person) -> dict:
 
 def entitlement(person, service_type: ServiceType, *, on: dt.date | None = None,
                 exclude_booking_ids=()) -> eligibility.Result:
-    """Whether the person is entitled to the service on a day, why, and the quota left (day, month, year)."""
+    """Whether the person is entitled to the service on a day, why, and the quota left (day, month, year).
+
+    Reads only what the rules ask about: the person's categories (two or three queries of the registry) when a rule
+    names categories, their usage (one aggregate over the year, month and day) when a rule has a quota. The person's
+    region and disability are read from the row (select_related them)."""
     on = on or timezone.localdate()
     rules = rules_for(service_type)
-    facts = eligibility.person_facts(person, on=on)
-    usage = person_usage(person, service_type, on, exclude_booking_ids=exclude_booking_ids)
+    facts = eligibility.person_facts(person, on=on, categories=any(r.categories for r in rules))
+    quota = any(limit is not None for r in rules
+                for limit in (r.units_per_day, r.units_per_month, r.units_per_year))
+    usage = person_usage(person, service_type, on, exclude_booking_ids=exclude_booking_ids) if quota \
+        else eligibility.Usage()
     return eligibility.evaluate(facts, rules, usage, labels=_labels(rules, person))
 
 
@@ -199,21 +222,32 @@ def _consumption(volume, delivered, booked, amount) -> Consumption:
     return Consumption(volume, delivered, booked, volume - delivered - booked, ratio, level_for(ratio), amount)
 
 
-def consumption_many(contract_ids) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
-    """{contract id: (delivered units, booked units)} in two queries."""
+def consumption_many(contract_ids) -> dict[int, tuple[Decimal, Decimal]]:
+    """{contract id: (delivered units, booked units)} in one query (two correlated sums over the contracts' indexes).
+    Under a contract's row lock, call it after the lock, as its own statement: a statement that waited for the lock
+    still reads the other tables as they were when it began."""
     ids = list(contract_ids)
-    delivered = dict(DeliveryRecord.objects.filter(contract_id__in=ids).values("contract_id")
-                     .annotate(u=Sum("units")).values_list("contract_id", "u"))
-    booked = dict(Booking.objects.filter(contract_id__in=ids, status__in=Booking.ACTIVE).values("contract_id")
-                  .annotate(u=Sum("units")).values_list("contract_id", "u"))
-    return {i: (delivered.get(i) or ZERO, booked.get(i) or ZERO) for i in ids}
+    delivered = (DeliveryRecord.objects.filter(contract=OuterRef("pk")).order_by().values("contract")
+                 .annotate(u=Sum("units")).values("u"))
+    booked = (Booking.objects.filter(contract=OuterRef("pk"), status__in=Booking.ACTIVE).order_by().values("contract")
+              .annotate(u=Sum("units")).values("u"))
+    rows = (Contract.objects.filter(pk__in=ids).order_by()
+            .annotate(d=Subquery(delivered, output_field=_DEC), b=Subquery(booked, output_field=_DEC))
+            .values_list("pk", "d", "b"))
+    used = {pk: (d or ZERO, b or ZERO) for pk, d, b in rows}
+    return {i: used.get(i, (ZERO, ZERO)) for i in ids}
+
+
+def consumption_of(contract: Contract, delivered: Decimal, booked: Decimal) -> Consumption:
+    """A contract's consumption from its delivered and booked units (as consumption_many reads them)."""
+    amount = (delivered * contract.current_unit_price).quantize(Decimal("0.01"))
+    return _consumption(contract.current_volume, delivered, booked, amount)
 
 
 def contract_consumption(contract: Contract) -> Consumption:
     """Used (delivered), booked and left of the current volume, with the warning level at 80% and 100%."""
     delivered, booked = consumption_many([contract.pk])[contract.pk]
-    amount = (delivered * contract.current_unit_price).quantize(Decimal("0.01"))
-    return _consumption(contract.current_volume, delivered, booked, amount)
+    return consumption_of(contract, delivered, booked)
 
 
 def contracts_for(service_type: ServiceType, region, day: dt.date, *, provider=None):
@@ -265,6 +299,30 @@ def within_hours(staff: ProviderStaff, starts_at: dt.datetime, ends_at: dt.datet
         return False
     end_time = end.time() if end.date() == start.date() else dt.time(23, 59, 59, 999999)
     return any(s <= start.time() and end_time <= e for s, e in hours_by_weekday(staff)[start.weekday()])
+
+
+def _day_span(starts_at: dt.datetime, ends_at: dt.datetime) -> tuple[int, dt.time, dt.time] | None:
+    """(weekday, start, end) of an interval in local time within one day (an end at the next midnight counts as the
+    day's end); None when it crosses midnight."""
+    start, end = local(starts_at), local(ends_at)
+    if end.date() == start.date():
+        return start.weekday(), start.time(), end.time()
+    if end.date() == start.date() + dt.timedelta(days=1) and end.time() == dt.time():
+        return start.weekday(), start.time(), dt.time(23, 59, 59, 999999)
+    return None
+
+
+def staff_time(staff: ProviderStaff, starts_at: dt.datetime, ends_at: dt.datetime, *,
+               exclude_pk=None) -> tuple[bool, bool]:
+    """(works then, holds an overlapping booking) for a staff member and an interval, in one query: within_hours
+    and overlapping(...).exists() together. Call it after the staff member's row lock, as its own statement."""
+    span = _day_span(starts_at, ends_at)
+    works = Value(False) if span is None else Exists(WorkingHours.objects.filter(
+        staff=OuterRef("pk"), weekday=span[0], starts__lte=span[1], ends__gte=span[2]))
+    busy = overlapping(staff, starts_at, ends_at, exclude_pk=exclude_pk).filter(staff=OuterRef("pk")).order_by()
+    row = (ProviderStaff.objects.filter(pk=staff.pk).order_by()
+           .annotate(works=works, busy=Exists(busy)).values_list("works", "busy").first())
+    return (bool(row[0]), bool(row[1])) if row is not None else (False, False)
 
 
 def overlapping(staff: ProviderStaff, starts_at: dt.datetime, ends_at: dt.datetime, *, exclude_pk=None):

@@ -429,6 +429,7 @@ def representative_add(*, actor, person: Person, user, consent_reference: str, r
         rep = Representative.objects.create(user=user, person=person, consent_reference=consent_reference,
                                             relationship=_text(relationship, limit=100), created_by=actor)
         audit_record(actor=actor, action="social_representative.add", obj=rep, after=snapshot(rep))
+    access.forget_represented(user)
     return rep
 
 
@@ -443,6 +444,8 @@ def representative_revoke(*, actor, representative: Representative, reason: str 
             locked.save(update_fields=["revoked_at"])
             audit_record(actor=actor, action="social_representative.revoke", obj=locked,
                          after={"revoked_at": locked.revoked_at}, reason=_text(reason, limit=500))
+    access.forget_represented(representative.user)
+    access.forget_represented(actor)
     return locked
 
 
@@ -463,7 +466,8 @@ def _booking_times(service_type: ServiceType, starts_at, ends_at) -> tuple[dt.da
     if ends_at - starts_at > MAX_BOOKING:
         raise ServiceError(_("A booking lasts at most 24 hours. Book longer help as a recurring booking."),
                            field="ends_at")
-    return starts_at, ends_at
+    # In UTC, as the database gives them back: an answer made from this object reads as one read later.
+    return starts_at.astimezone(dt.timezone.utc), ends_at.astimezone(dt.timezone.utc)
 
 
 def _check_staff(staff: ProviderStaff, service_type: ServiceType, *, field="staff") -> None:
@@ -482,8 +486,9 @@ def _choose_contract(service_type, region, day, units, *, provider=None, exclude
     """The contract for a booking: in force on the day for the service in the person's region (of the provider when
     one is named), with volume left, the one ending first; else one that allows an overrun. Locks the candidates,
     so that two bookings cannot both take the last units."""
+    # Only the contracts' rows are locked (their provider is joined for the answer, not locked).
     candidates = list(selectors.contracts_for(service_type, region, day, provider=provider)
-                      .select_for_update().order_by("pk"))
+                      .select_for_update(of=("self",)).select_related("provider").order_by("pk"))
     if not candidates:
         raise _refuse(_("No provider has a contract for this service in your region on this date."),
                       field="starts_at", code="no_contract",
@@ -494,6 +499,9 @@ def _choose_contract(service_type, region, day, units, *, provider=None, exclude
         delivered, booked = used[exclude_booking.contract_id]
         used[exclude_booking.contract_id] = (delivered, booked - exclude_booking.units)
     candidates.sort(key=lambda c: (c.current_ends_on, c.pk))
+    for contract in candidates:
+        # What the contract held under the lock, for the booking's consumption warnings (_warnings_after).
+        contract.used_before = used[contract.pk]
     for contract in candidates:
         if contract.current_volume - sum(used[contract.pk]) >= units:
             return contract
@@ -509,6 +517,14 @@ def _warnings(contract: Contract) -> list[str]:
     return [consumption.message] if consumption.level != "ok" else []
 
 
+def _warnings_after(contract: Contract, units: Decimal) -> list[str]:
+    """The contract's warnings with a new booking's units added to what it held under the lock (no query: every
+    other booking under the contract waited for that lock, so these are the figures at the commit)."""
+    delivered, booked = contract.used_before
+    consumption = selectors.consumption_of(contract, delivered, booked + units)
+    return [consumption.message] if consumption.level != "ok" else []
+
+
 def _book(*, actor, person, service_type, starts_at, ends_at, place, latitude, longitude, purpose, note, staff,
           provider, now, series=None) -> Booking:
     """One booking inside the caller's transaction: every check, the locks, the row and its audit."""
@@ -520,7 +536,7 @@ def _book(*, actor, person, service_type, starts_at, ends_at, place, latitude, l
                       alternative=_slot(service_type, region, now, duration, staff=staff, units=units))
     day = selectors.local(starts_at).date()
     # The person's row lock: two bookings for one person at once cannot both pass the quota check.
-    Person.objects.select_for_update().filter(pk=person.pk).first()
+    list(Person.objects.select_for_update().filter(pk=person.pk).order_by().values_list("pk", flat=True))
     result = selectors.entitlement(person, service_type, on=day)
     if not result.eligible:
         raise ServiceError(result.reason, field="service_type", code="not_eligible")
@@ -565,7 +581,7 @@ def _lock_staff(staff) -> None:
     """Lock the staff member's row (their time), and only that row: ordered by pk, because the model's default
     ordering joins the provider and the user, and FOR UPDATE would then lock the provider's row too, making every
     assignment of the provider wait for every other."""
-    ProviderStaff.objects.select_for_update().filter(pk=staff.pk).order_by("pk").first()
+    list(ProviderStaff.objects.select_for_update().filter(pk=staff.pk).order_by("pk").values_list("pk", flat=True))
 
 
 def _lock_and_check_staff(staff, starts_at, ends_at, *, service_type, region, units, exclude_pk=None) -> None:
@@ -573,11 +589,12 @@ def _lock_and_check_staff(staff, starts_at, ends_at, *, service_type, region, un
     naming the next time they are free."""
     _lock_staff(staff)
     duration = ends_at - starts_at
-    if not selectors.within_hours(staff, starts_at, ends_at):
+    works, busy = selectors.staff_time(staff, starts_at, ends_at, exclude_pk=exclude_pk)
+    if not works:
         raise _refuse(_("%(name)s does not work at this time.") % {"name": staff.user.full_name or staff.user.email},
                       field="starts_at", code="outside_hours",
                       alternative=_slot(service_type, region, starts_at, duration, staff=staff, units=units))
-    if selectors.overlapping(staff, starts_at, ends_at, exclude_pk=exclude_pk).exists():
+    if busy:
         raise _overlap(staff, starts_at, duration, service_type=service_type, region=region, units=units)
 
 
@@ -654,10 +671,8 @@ def booking_create(*, actor, person: Person, service_type: ServiceType, starts_a
                         place=_text(place, limit=300), latitude=latitude, longitude=longitude, purpose=purpose,
                         note=_text(note, limit=300), staff=staff, provider=provider, now=now)
         if staff is not None:
-            transaction.on_commit(lambda: _notify_assigned(booking))
-    # Read after the commit: inside, it would hold the contract's row lock (every other booking under the contract
-    # waits for it) for two more sums.
-    booking.warnings = _warnings(booking.contract)
+            _notice_later(booking, "assigned", staff=staff.pk)
+    booking.warnings = _warnings_after(booking.contract, booking.units)
     return booking
 
 
@@ -723,7 +738,7 @@ def booking_series_create(*, actor, person: Person, service_type: ServiceType, w
                      after={"weekdays": weekdays, "first_date": first_date, "until": until,
                             "bookings": [b.pk for b in bookings]})
         if staff is not None and bookings:
-            transaction.on_commit(lambda: _notify_assigned(bookings[0], series_count=len(bookings)))
+            _notice_later(bookings[0], "assigned", staff=staff.pk, series_count=len(bookings))
     for b in bookings:
         b.warnings = []
     if bookings:
@@ -741,8 +756,9 @@ def booking_assign(*, actor, booking: Booking, staff: ProviderStaff) -> Booking:
     _check_staff(staff, service_type)
     with transaction.atomic():
         # Only the booking's row: locking the joined person and region would make every assignment in the region
-        # wait for every other.
-        locked = Booking.objects.select_for_update(of=("self",)).select_related("person__region").get(pk=booking.pk)
+        # wait for every other. The other rows joined are what the caller shows of the booking (the API's answer).
+        locked = Booking.objects.select_for_update(of=("self",)).select_related(
+            "person__region", "service_type", "contract__provider", "staff__user").get(pk=booking.pk)
         if locked.status not in Booking.ACTIVE:
             raise ServiceError(_("Only a requested or assigned booking can be assigned."), code="conflict")
         if locked.staff_id == staff.pk:
@@ -755,7 +771,7 @@ def booking_assign(*, actor, booking: Booking, staff: ProviderStaff) -> Booking:
                       update_fields=["staff", "status"])
         audit_record(actor=actor, action="social_booking.assign", obj=locked, before=before,
                      after=_booking_snapshot(locked))
-        transaction.on_commit(lambda: _notify_assigned(locked))
+        _notice_later(locked, "assigned", staff=staff.pk)
     return locked
 
 
@@ -766,8 +782,8 @@ def booking_cancel(*, actor, booking: Booking, reason: str = "", now: dt.datetim
     if not access.can_cancel(actor, booking):
         raise PermissionDenied(_("You may not cancel this booking."))
     with transaction.atomic():
-        locked = Booking.objects.select_for_update(of=("self",)).select_related("service_type", "person") \
-            .get(pk=booking.pk)
+        locked = Booking.objects.select_for_update(of=("self",)).select_related(
+            "service_type", "person", "contract__provider", "staff__user").get(pk=booking.pk)
         if locked.status not in Booking.ACTIVE:
             raise ServiceError(_("Only a requested or assigned booking can be cancelled."), code="conflict")
         if locked.starts_at <= now:
@@ -783,7 +799,7 @@ def booking_cancel(*, actor, booking: Booking, reason: str = "", now: dt.datetim
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancellation"])
         audit_record(actor=actor, action="social_booking.cancel", obj=locked, before=before,
                      after={**_booking_snapshot(locked), "late": locked.late_cancellation}, reason=locked.cancel_reason)
-        transaction.on_commit(lambda: _notify_cancelled(locked, by_provider=not side))
+        _notice_later(locked, "cancelled", by_provider=not side)
     return locked
 
 
@@ -863,8 +879,8 @@ def booking_change(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: 
         if staff is not None:
             _lock_staff(staff)
             staff.refresh_from_db(fields=["active"])
-            keep = (staff.active and selectors.within_hours(staff, starts_at, ends_at)
-                    and not selectors.overlapping(staff, starts_at, ends_at, exclude_pk=current.pk).exists())
+            works, busy = selectors.staff_time(staff, starts_at, ends_at, exclude_pk=current.pk)
+            keep = staff.active and works and not busy
         locked = Booking.objects.select_for_update(of=("self",)).select_related(
             "service_type", "person__user", "booked_by", "staff__user").get(pk=current.pk)
         if (locked.status, locked.staff_id, locked.starts_at) != (current.status, current.staff_id, current.starts_at):
@@ -893,10 +909,10 @@ def booking_change(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: 
         audit_record(actor=actor, action="social_booking.change", obj=locked, before=before,
                      after={**_booking_snapshot(locked), "place": locked.place,
                             "released_staff": locked.unassigned.pk if locked.unassigned else None})
-        changed = locked
-        transaction.on_commit(lambda: _notify_changed(changed, old_start=old_start, staff=staff, kept=keep,
-                                                      by_provider=provider_side))
-    locked.warnings = _warnings(locked.contract)
+        _notice_later(locked, "changed", old_start=old_start.isoformat(), staff=staff.pk if staff else None,
+                      kept=keep, by_provider=provider_side)
+    # The contract's figures under its lock, without this booking's old units, plus its new ones.
+    locked.warnings = _warnings_after(contract, units)
     return locked
 
 
@@ -1064,6 +1080,42 @@ def _send(booking: Booking, subject_text, body_text, extra=None) -> int:
             notify(user, str(subject_text) % values, str(body_text) % values)
             sent += 1
     return sent
+
+
+NOTICES = ("assigned", "cancelled", "changed")
+
+
+def _notice_later(booking: Booking, kind: str, **values) -> None:
+    """Queue a notice about a booking for after the commit (never for a change that rolled back), to be sent by the
+    task worker, outside the request: e-mail (and SMS) cost more than the booking itself. `values` travel as JSON."""
+    from .tasks import booking_notice_task
+
+    booking_id = booking.pk
+    transaction.on_commit(lambda: booking_notice_task.enqueue(kind, booking_id, values), robust=True)
+
+
+def booking_notice_send(*, kind: str, booking_id: int, staff: int | None = None, series_count: int = 1,
+                        old_start: str | None = None, kept: bool = False, by_provider: bool = False) -> bool:
+    """Send a queued notice (the task's work): the booking as it is now, in each recipient's language. An
+    assignment's notice is dropped when the booking no longer has that staff member (cancelled or reassigned
+    meanwhile: the later change sends its own). Returns whether anything was sent."""
+    if kind not in NOTICES:
+        raise ValueError(f"unknown booking notice {kind!r}")
+    booking = (Booking.objects.select_related("person__user", "booked_by", "service_type", "staff__user")
+               .filter(pk=booking_id).first())
+    if booking is None:
+        return False
+    if kind == "assigned":
+        if booking.staff_id is None or booking.staff_id != staff or booking.status != Booking.Status.ASSIGNED:
+            return False
+        _notify_assigned(booking, series_count=series_count)
+    elif kind == "cancelled":
+        _notify_cancelled(booking, by_provider=by_provider)
+    else:
+        member = ProviderStaff.objects.select_related("user").filter(pk=staff).first() if staff else None
+        _notify_changed(booking, old_start=dt.datetime.fromisoformat(old_start), staff=member, kept=kept,
+                        by_provider=by_provider)
+    return True
 
 
 def _notify_assigned(booking: Booking, series_count: int = 1) -> None:
