@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import fontpkg_pt_sans
-from fpdf import FPDF
+from qamqor.lib.pdf import new_document
 
 LANGUAGES = ("kk", "ru", "en")
-FONT_DIR = fontpkg_pt_sans.ROOT / "files"
 
 TEXT = {
     "title": {"kk": "Қайырымдылық көмек туралы түбіртек",
@@ -65,14 +63,7 @@ def receipt_pdf(txn, lang: str, *, issued_on) -> bytes:
         return TEXT[key][lang]
 
     organization = txn.organization
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"{t('title')} {txn.receipt_number}")
-    pdf.set_author(organization.name)
-    pdf.set_creator("Qamqor")
-    pdf.set_lang(lang)
-    pdf.add_font("PTSans", "", str(FONT_DIR / "PT_Sans-Web-Regular.ttf"))
-    pdf.add_font("PTSans", "B", str(FONT_DIR / "PT_Sans-Web-Bold.ttf"))
-    pdf.set_margins(20, 20, 20)
+    pdf = new_document(title=f"{t('title')} {txn.receipt_number}", author=organization.name, lang=lang, margin=20)
     pdf.add_page()
     pdf.set_font("PTSans", "B", 16)
     pdf.multi_cell(0, 9, t("title"), new_x="LMARGIN", new_y="NEXT", align="L")

@@ -38,7 +38,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
-from qamqor.ledger.receipts import FONT_DIR, format_amount
+from qamqor.ledger.receipts import format_amount
+from qamqor.lib.pdf import new_document
 
 from . import selectors
 from .models import Act
@@ -284,17 +285,10 @@ class _ActPDF(FPDF):
 
 def _pdf(data: _Data, lang: str) -> bytes:
     act = data.act
-    pdf = _ActPDF(format="A4")
+    pdf = new_document(title=_pdf_text(f"{_title(act)}: {act.contract.number}, {_month(act.month)}"),
+                       author=_pdf_text(act.contract.provider.name), lang=lang, margin=18, page_break=18,
+                       cls=_ActPDF, created=_moment(act))
     pdf.footer_text = _pdf_text(f"{_title(act)}, {act.contract.number}, {_month(act.month)}")
-    pdf.set_creation_date(_moment(act))
-    pdf.set_title(_pdf_text(f"{_title(act)}: {act.contract.number}, {_month(act.month)}"))
-    pdf.set_author(_pdf_text(act.contract.provider.name))
-    pdf.set_creator("Qamqor")
-    pdf.set_lang(lang)
-    pdf.add_font("PTSans", "", str(FONT_DIR / "PT_Sans-Web-Regular.ttf"))
-    pdf.add_font("PTSans", "B", str(FONT_DIR / "PT_Sans-Web-Bold.ttf"))
-    pdf.set_margins(18, 18, 18)
-    pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
 
     def paragraph(text, *, size=11, bold=False, height=6):

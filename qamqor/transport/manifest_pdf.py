@@ -8,13 +8,12 @@ one. The words come from the site's catalogue through gettext, like the page, so
 
 from __future__ import annotations
 
-import fontpkg_pt_sans
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from fpdf import FPDF
+
+from qamqor.lib.pdf import new_document
 
 LANGUAGES = ("kk", "ru", "en")
-FONT_DIR = fontpkg_pt_sans.ROOT / "files"
 
 
 def _time(moment):
@@ -42,15 +41,7 @@ def manifest_pdf(data: dict, *, lang: str) -> bytes:
     shift = data["shift"]
     driver = shift.driver.user.full_name or shift.driver.user.email
     title = _("Manifest: %(plate)s, %(day)s") % {"plate": shift.vehicle.plate, "day": shift.day.strftime("%d.%m.%Y")}
-    pdf = FPDF(format="A4")
-    pdf.set_title(title)
-    pdf.set_author(shift.provider.name)
-    pdf.set_creator("Qamqor")
-    pdf.set_lang(lang)
-    pdf.add_font("PTSans", "", str(FONT_DIR / "PT_Sans-Web-Regular.ttf"))
-    pdf.add_font("PTSans", "B", str(FONT_DIR / "PT_Sans-Web-Bold.ttf"))
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=20)
+    pdf = new_document(title=title, author=shift.provider.name, lang=lang, margin=15, page_break=20)
     pdf.add_page()
 
     def line(text, *, size=11, bold=False, height=6):
