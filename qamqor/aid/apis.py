@@ -23,7 +23,7 @@ from pydantic import BeforeValidator, StrictBool, StrictInt, field_validator
 from qamqor.api.auth import AUTH, OptionalAuth
 from qamqor.api.errors import responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import BodyIn as SharedBodyIn, Input
+from qamqor.api.schemas import BodyIn as SharedBodyIn, Input, OrganizationRef
 from qamqor.core.errors import ServiceError
 from qamqor.core.models import Region
 from qamqor.core.services import access_record, access_record_many
@@ -92,11 +92,6 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 # Answers.
-
-class OrganizationRef(Schema):
-    id: int
-    name: str
-
 
 class ItemRef(Schema):
     code: str

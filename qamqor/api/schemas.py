@@ -39,6 +39,11 @@ class BodyIn(Input):
         return value
 
 
+class OrganizationRef(Schema):
+    id: int
+    name: str
+
+
 class RegionRef(Schema):
     id: int
     kato_code: str

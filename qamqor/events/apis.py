@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, model_validator
 from qamqor.api.auth import OptionalAuth
 from qamqor.api.errors import responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import Input, RegionRef
+from qamqor.api.schemas import Input, OrganizationRef, RegionRef
 from qamqor.core.errors import ServiceError
 from qamqor.core.models import Region
 
@@ -43,11 +43,6 @@ def _iso_date(value):
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Kato = Annotated[str, Field(pattern=r"^[0-9]{9}$", description="The region's 9-digit KATO code.")]
-
-
-class OrganizationRef(Schema):
-    id: int
-    name: str
 
 
 class HolidayRef(Schema):

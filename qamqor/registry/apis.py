@@ -22,7 +22,7 @@ from pydantic import BeforeValidator, Strict, StrictBool, StrictInt, field_valid
 from qamqor.api.auth import AUTH
 from qamqor.api.errors import ErrorBody, responses
 from qamqor.api.pagination import Pagination
-from qamqor.api.schemas import BodyIn, Input, RegionRef
+from qamqor.api.schemas import BodyIn, Input, OrganizationRef, RegionRef
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.core.models import DisabilityCategory, Region
 from qamqor.core.services import access_record, access_record_many
@@ -72,11 +72,6 @@ def money(value: Decimal | None) -> str | None:
 
 
 # Answers.
-
-class OrganizationRef(Schema):
-    id: int
-    name: str
-
 
 class CategoryRef(Schema):
     code: str

@@ -166,7 +166,7 @@ class VersionOut(Schema):
     created_at: dt.datetime
 
 
-class RunOut(Schema):
+class PlanRunOut(Schema):
     id: int
     day: dt.date
     provider_id: int
@@ -207,7 +207,7 @@ class BoardOut(Schema):
     requests: list[RideOut]
     unassigned: list[UnassignedOut]
     shifts: list[BoardShiftOut]
-    run: RunOut | None
+    run: PlanRunOut | None
     stats: BoardStatsOut
 
 
@@ -445,7 +445,7 @@ def day_shifts(request, filters: Query[DayFilter]):
     return list(selectors.day_shifts(provider=provider, day=filters.day or timezone.localdate()))
 
 
-@router.post("/plans", response={202: RunOut, **responses(400, 401, 403, 409, 422)}, auth=AUTH,
+@router.post("/plans", response={202: PlanRunOut, **responses(400, 401, 403, 409, 422)}, auth=AUTH,
              summary="Plan a day")
 def start_plan(request, payload: PlanIn):
     """Plan (or re-plan) a provider's day in the background for `time_limit` seconds: poll GET /runs/{id} for its
@@ -456,7 +456,7 @@ def start_plan(request, payload: PlanIn):
     return Status(202, ReplanRun.objects.select_related("day_plan").get(pk=run.pk))
 
 
-@router.get("/runs/{run_id}", response={200: RunOut, **responses(401, 404, 422)}, auth=AUTH,
+@router.get("/runs/{run_id}", response={200: PlanRunOut, **responses(401, 404, 422)}, auth=AUTH,
             summary="Poll a planning run")
 def get_run(request, run_id: int = Path(..., ge=1, le=MAX_ID)):
     """Its status and progress (percent); when done, `result_version` is the day's version it wrote."""
