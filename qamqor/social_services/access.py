@@ -4,6 +4,9 @@ section 5).
 - A person books, sees and cancels their own bookings (the registry record linked to their account); a
   representative (Representative, with a consent reference) does the same for the person they represent. Staff of
   the organisation that registered the person may book for them too (bookings taken by phone).
+- A provider's dispatchers, admins and staff take a booking by phone for a person of a region where the provider
+  holds a contract for the service (can_book_as_provider); the booking names the provider (`taken_by`), and its
+  confirmation code stays the person's: whoever takes it for the provider does not see it.
 - A provider's staff and admins see the bookings under their contracts and assign their staff; the provider's
   admins manage its staff and hours; a staff member sees their own schedule and records what they delivered.
 - The customer (staff of the contract's customer organisation) and the coordinators of the contract's region see
@@ -14,6 +17,7 @@ section 5).
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 
 from qamqor.accounts.access import coordinator_region_ids, is_platform_admin
 from qamqor.accounts.models import Role
@@ -96,6 +100,20 @@ def can_book_for(user, person) -> bool:
     return person.pk in represented_person_ids(user)
 
 
+def can_book_as_provider(user, person, provider, service_type) -> bool:
+    """A provider's dispatcher, admin or staff member (a verified role in the provider), or a platform admin, taking a
+    booking for an active person of a region where the provider holds an active contract for the service that has
+    not ended. Eligibility, quota and the contract's volume on the booked day are the booking's own checks."""
+    if not _signed_in(user) or person is None or provider is None or service_type is None \
+            or person.status != "active":
+        return False
+    if not (is_platform_admin(user) or provider.pk in provider_ids(user)):
+        return False
+    return Contract.objects.filter(provider=provider, service_type=service_type, region_id=person.region_id,
+                                   status=Contract.Status.ACTIVE,
+                                   current_ends_on__gte=timezone.localdate()).exists()
+
+
 def bookable_persons(user):
     """The persons this user books for in the self-service portal: themselves and those they represent."""
     from qamqor.registry.models import Person
@@ -122,11 +140,14 @@ def can_view_booking(user, booking) -> bool:
 
 
 def is_booking_side(user, booking) -> bool:
-    """The person, whoever booked it, or the person's representative: the side that cancels under the notice rule."""
+    """The person, whoever booked it for them (not for a provider), or the person's representative: the side that
+    cancels under the notice rule and sees the confirmation code."""
     if not _signed_in(user):
         return False
-    if booking.booked_by_id == user.pk or booking.person.user_id == user.pk:
+    if booking.person.user_id == user.pk:
         return True
+    if booking.booked_by_id == user.pk and booking.taken_by_id is None:
+        return True  # whoever took it for a provider is the provider's side
     return booking.person_id in represented_person_ids(user)
 
 

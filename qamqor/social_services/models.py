@@ -3,8 +3,9 @@ providers and their amendments, provider staff and their hours, bookings (one ro
 delivery records, monthly acts for payment, and representatives who book for a person.
 
 Invariants live here as constraints. The one that cannot be written portably, "a staff member never holds two
-bookings that overlap", is an exclusion constraint created on PostgreSQL by migration 0003 (btree_gist); on SQLite
-the booking service's check under a transaction is the guard."""
+exclusive bookings that overlap", is an exclusion constraint created on PostgreSQL by migrations 0003 and 0004
+(btree_gist); on SQLite the booking service's check under a transaction is the guard. A driver's rides are not
+exclusive: an InvaTaxi vehicle carries several passengers at once."""
 
 from django.conf import settings
 from django.db import models
@@ -55,6 +56,13 @@ class ServiceType(TranslatedNameMixin, models.Model):
     legal_basis = models.TextField(_("legal basis"), blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+
+    @property
+    def exclusive_staff(self) -> bool:
+        """Whether a booking of this service holds its staff member's time alone. A driver carries several
+        passengers at once (shared InvaTaxi rides) on a transport shift, which the transport app plans and checks:
+        their rides neither exclude each other nor follow a staff member's weekly working hours."""
+        return self.staff_role != StaffRole.DRIVER
 
     class Meta:
         ordering = ["code"]
@@ -293,12 +301,16 @@ class Booking(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("booking", "Cancelled")
         NO_SHOW = "no_show", _("Person did not come")
 
-    # Statuses that reserve contract volume. Staff time is held by every booking with staff that is not cancelled
-    # (the exclusion constraint of migration 0003).
+    # Statuses that reserve contract volume. Staff time is held by every exclusive booking with staff that is not
+    # cancelled (the exclusion constraint of migrations 0003 and 0004).
     ACTIVE = (Status.REQUESTED, Status.ASSIGNED)
 
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="social_bookings")
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The provider whose dispatcher or staff took the booking for the person (by phone); empty when the person's
+    # side booked it (the person, their representative, the organisation that registered them).
+    taken_by = models.ForeignKey("organizations.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("taken by the provider"))
     service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="bookings")
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="bookings")
     starts_at = models.DateTimeField(_("starts at"))
@@ -314,6 +326,9 @@ class Booking(models.Model):
                               related_name="bookings", verbose_name=_("staff member"))
     series = models.ForeignKey(RecurrenceSeries, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="bookings")
+    # Whether the booking holds its staff member's time alone (ServiceType.exclusive_staff, set by the booking
+    # service): false for a shared InvaTaxi ride, whose driver carries other passengers at the same time.
+    exclusive = models.BooleanField(_("holds the staff member's time alone"), default=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")

@@ -354,6 +354,10 @@ def next_free_slot(service_type: ServiceType, region, after: dt.datetime, durati
     the region, with volume left, works and is free for `duration`; None when there is none. Four queries."""
     if not service_type.staff_role and staff is None:
         return None
+    if not service_type.exclusive_staff:
+        # A shared ride's time depends on the transport plan (vehicles, routes, other passengers), not on a staff
+        # member's free hours: the transport app offers its own alternatives.
+        return None
     after = ceil_to_step(max(after, timezone.now()))
     first_day = local(after).date()
     last_day = first_day + dt.timedelta(days=days)

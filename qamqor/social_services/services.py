@@ -526,7 +526,7 @@ def _warnings_after(contract: Contract, units: Decimal) -> list[str]:
 
 
 def _book(*, actor, person, service_type, starts_at, ends_at, place, latitude, longitude, purpose, note, staff,
-          provider, now, series=None) -> Booking:
+          provider, now, series=None, taken_by=None) -> Booking:
     """One booking inside the caller's transaction: every check, the locks, the row and its audit."""
     duration = ends_at - starts_at
     units = selectors.units_for(service_type, starts_at, ends_at)
@@ -571,6 +571,7 @@ def _book(*, actor, person, service_type, starts_at, ends_at, place, latitude, l
     booking = Booking(person=person, booked_by=actor, service_type=service_type, contract=contract,
                       starts_at=starts_at, ends_at=ends_at, units=units, place=place, latitude=latitude,
                       longitude=longitude, purpose=purpose, note=note, staff=staff, series=series,
+                      exclusive=service_type.exclusive_staff, taken_by=taken_by,
                       status=Booking.Status.ASSIGNED if staff is not None else Booking.Status.REQUESTED)
     _save_guarded(booking, staff, service_type=service_type, region=region)
     audit_record(actor=actor, action="social_booking.create", obj=booking, after=_booking_snapshot(booking))
@@ -586,7 +587,10 @@ def _lock_staff(staff) -> None:
 
 def _lock_and_check_staff(staff, starts_at, ends_at, *, service_type, region, units, exclude_pk=None) -> None:
     """Lock the staff member's row (their time), then refuse a time outside their hours or overlapping a booking,
-    naming the next time they are free."""
+    naming the next time they are free. Nothing to check for a service whose bookings are shared (a driver's rides:
+    their time is the transport shift, which the transport app plans and checks)."""
+    if not service_type.exclusive_staff:
+        return
     _lock_staff(staff)
     duration = ends_at - starts_at
     works, busy = selectors.staff_time(staff, starts_at, ends_at, exclude_pk=exclude_pk)
@@ -606,8 +610,9 @@ def _overlap(staff, starts_at, duration, *, service_type, region, units):
 
 def _save_guarded(booking: Booking, staff, *, service_type, region, update_fields=None) -> None:
     """Save; the exclusion constraint (PostgreSQL) answering a race the lock did not see becomes the same refusal."""
-    if staff is None:
-        # Without a staff member the constraint cannot object: no savepoint (two round trips under the contract lock).
+    if staff is None or not booking.exclusive:
+        # Without a staff member, or for a shared ride, the constraint cannot object: no savepoint (two round trips
+        # under the contract lock).
         booking.save(update_fields=update_fields) if update_fields else booking.save()
         return
     try:
@@ -623,7 +628,7 @@ def _save_guarded(booking: Booking, staff, *, service_type, region, update_field
 def _booking_snapshot(b: Booking) -> dict:
     return {"person": b.person_id, "service_type": b.service_type_id, "contract": b.contract_id,
             "starts_at": b.starts_at, "ends_at": b.ends_at, "units": b.units, "status": b.status,
-            "staff": b.staff_id, "series": b.series_id, "purpose": b.purpose}
+            "staff": b.staff_id, "series": b.series_id, "purpose": b.purpose, "taken_by": b.taken_by_id}
 
 
 def _purpose(value) -> str:
@@ -647,29 +652,46 @@ def _place(latitude, longitude):
     return lat, lon
 
 
-def _prepare(actor, person, service_type):
-    if person is None or not access.can_book_for(actor, person):
-        raise PermissionDenied(_("You may book services only for yourself or for a person you represent."))
+def _prepare(actor, person, service_type, *, provider=None, taken_by=None):
+    """Who books: the person's side (can_book_for), or with `taken_by` a provider's dispatcher or staff taking the
+    booking for the person (can_book_as_provider), under that provider's contract. Returns the provider whose
+    contract the booking must be under (None: any)."""
     if service_type is None or not service_type.active:
         raise ServiceError(_("This service cannot be booked in Qamqor."), field="service_type")
+    if taken_by is None:
+        if person is None or not access.can_book_for(actor, person):
+            raise PermissionDenied(_("You may book services only for yourself or for a person you represent."))
+        return provider
+    if provider is not None and provider.pk != taken_by.pk:
+        raise ServiceError(_("A booking taken by a provider is made under that provider's contract."),
+                           field="provider")
+    if not access.can_book_as_provider(actor, person, taken_by, service_type):
+        raise PermissionDenied(_("Only the provider's dispatchers, administrators and staff take bookings for it, and "
+                                 "only for persons of a region where it holds a contract for this service."))
+    return taken_by
 
 
 def booking_create(*, actor, person: Person, service_type: ServiceType, starts_at: dt.datetime,
                    ends_at: dt.datetime | None = None, place: str = "", latitude=None, longitude=None,
                    purpose: str = Purpose.OTHER, note: str = "", staff: ProviderStaff | None = None,
-                   provider: Organization | None = None, now: dt.datetime | None = None) -> Booking:
+                   provider: Organization | None = None, taken_by: Organization | None = None,
+                   now: dt.datetime | None = None) -> Booking:
     """Book a service for a person: refused (with the reason, and the next free slot when there is one) if in the
     past, outside the requested staff member's hours or overlapping their bookings, if the person is not eligible or
-    over the quota, or beyond the contracted volume. The returned booking's `warnings` name a contract at 80%/100%."""
+    over the quota, or beyond the contracted volume. The returned booking's `warnings` name a contract at 80%/100%.
+
+    The person's side books (the person, their representative, the organisation that registered them). A provider's
+    dispatcher, admin or staff member taking a call books with `taken_by=` their provider: every check is the same,
+    the booking is under that provider's contract and names it, and the audit row names who took it."""
     now = now or timezone.now()
-    _prepare(actor, person, service_type)
+    provider = _prepare(actor, person, service_type, provider=provider, taken_by=taken_by)
     starts_at, ends_at = _booking_times(service_type, starts_at, ends_at)
     latitude, longitude = _place(latitude, longitude)
     purpose = _purpose(purpose)
     with transaction.atomic():
         booking = _book(actor=actor, person=person, service_type=service_type, starts_at=starts_at, ends_at=ends_at,
                         place=_text(place, limit=300), latitude=latitude, longitude=longitude, purpose=purpose,
-                        note=_text(note, limit=300), staff=staff, provider=provider, now=now)
+                        note=_text(note, limit=300), staff=staff, provider=provider, now=now, taken_by=taken_by)
         if staff is not None:
             _notice_later(booking, "assigned", staff=staff.pk)
     booking.warnings = _warnings_after(booking.contract, booking.units)
@@ -689,11 +711,13 @@ def booking_series_create(*, actor, person: Person, service_type: ServiceType, w
                           minutes: int, first_date: dt.date, until: dt.date, place: str = "", latitude=None,
                           longitude=None, purpose: str = Purpose.OTHER, note: str = "",
                           staff: ProviderStaff | None = None, provider: Organization | None = None,
+                          taken_by: Organization | None = None,
                           now: dt.datetime | None = None) -> tuple[RecurrenceSeries, list[Booking]]:
     """A recurring booking, weekly on the weekdays (0 Monday … 6 Sunday) from first_date until a date: every
-    occurrence is booked, or none; a refusal names the first occurrence that cannot be booked."""
+    occurrence is booked, or none; a refusal names the first occurrence that cannot be booked. `taken_by` as for
+    booking_create."""
     now = now or timezone.now()
-    _prepare(actor, person, service_type)
+    provider = _prepare(actor, person, service_type, provider=provider, taken_by=taken_by)
     weekdays = sorted({int(w) for w in weekdays or () if str(w).strip().lstrip("-").isdigit()})
     if not weekdays or any(not 0 <= w <= 6 for w in weekdays):
         raise ServiceError(_("Choose the days of the week."), field="weekdays")
@@ -725,7 +749,7 @@ def booking_series_create(*, actor, person: Person, service_type: ServiceType, w
                                       ends_at=starts_at + dt.timedelta(minutes=minutes), place=_text(place, limit=300),
                                       latitude=latitude, longitude=longitude, purpose=purpose,
                                       note=_text(note, limit=300), staff=staff, provider=provider, now=now,
-                                      series=series))
+                                      series=series, taken_by=taken_by))
             except ServiceError as exc:
                 # Nothing of the series is kept: the transaction rolls back every occurrence booked so far.
                 refused = ServiceError(_("Nothing was booked: the occurrence on %(date)s cannot be booked. "
@@ -876,7 +900,10 @@ def booking_change(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: 
                                             units=units)) from None
         staff = current.staff
         keep = False
-        if staff is not None:
+        if staff is not None and not service_type.exclusive_staff:
+            staff.refresh_from_db(fields=["active"])
+            keep = staff.active  # a shared ride's driver: the transport plan decides when they come
+        elif staff is not None:
             _lock_staff(staff)
             staff.refresh_from_db(fields=["active"])
             works, busy = selectors.staff_time(staff, starts_at, ends_at, exclude_pk=current.pk)
@@ -1058,8 +1085,9 @@ def act_issue(*, actor, act: Act) -> Act:
 # --- Notifications ---------------------------------------------------------------------------------------------------
 
 def _recipients(booking: Booking) -> list:
+    """The person and whoever booked for them; not the provider's staff who took a booking for the person."""
     users, seen = [], set()
-    for user in (booking.person.user, booking.booked_by):
+    for user in (booking.person.user, booking.booked_by if booking.taken_by_id is None else None):
         if user is not None and user.pk not in seen:
             seen.add(user.pk)
             users.append(user)

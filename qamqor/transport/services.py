@@ -253,18 +253,13 @@ def _booking_interval(pickup, dropoff, pickup_at, arrive_by, day) -> tuple[dt.da
 
 def _book(*, actor, person, provider, starts_at, ends_at, place, latitude, longitude, purpose, note, now):
     """The social-services booking of one ride, inside the caller's transaction: eligibility, quota and contract
-    volume checked there. The passenger's side books through booking_create; a provider's dispatcher taking a call
-    for a person whose organisation they are not staff of has no public entry in social_services yet, so it goes
-    through the same internal step booking_create uses (every check but booking_create's own permission check,
-    which access.can_request_ride has made)."""
+    volume checked there. The passenger's side books as itself; a provider's dispatcher taking a call books as the
+    provider (`taken_by`: social_services.access.can_book_as_provider decides, and the booking names the provider)."""
     service_type = _invataxi()
-    if social_access.can_book_for(actor, person):
-        return social.booking_create(actor=actor, person=person, service_type=service_type, starts_at=starts_at,
-                                     ends_at=ends_at, place=place, latitude=latitude, longitude=longitude,
-                                     purpose=purpose, note=note, provider=provider, now=now)
-    return social._book(actor=actor, person=person, service_type=service_type, starts_at=starts_at, ends_at=ends_at,
-                        place=place, latitude=latitude, longitude=longitude, purpose=purpose, note=note, staff=None,
-                        provider=provider, now=now)
+    taken_by = None if social_access.can_book_for(actor, person) else provider
+    return social.booking_create(actor=actor, person=person, service_type=service_type, starts_at=starts_at,
+                                 ends_at=ends_at, place=place, latitude=latitude, longitude=longitude, purpose=purpose,
+                                 note=note, provider=provider, taken_by=taken_by, now=now)
 
 
 def _occurrence_days(first: dt.date, weekdays, until) -> list[dt.date]:
@@ -859,8 +854,11 @@ def _bind_booking(ride, shift, actor):
 
 
 def _social_effect(ride, shift, actor, event, *, at, code, now):
-    """The social-services side of a mark, in a savepoint: a refusal there (the driver's hours, another booking
-    overlapping, the contract volume) does not stop the driver; it is kept on the ride for the dispatcher."""
+    """The social-services side of a mark, in a savepoint. Rides are shared (a driver's bookings may overlap and
+    follow the shift, not working hours), so every passenger's booking is assigned to the driver. What may still be
+    refused there does not stop the driver on the road, and is kept on the ride (`delivery_note`) and in the audit
+    row for the dispatcher: a passenger's code that does not match, a contract with no volume left, a driver no
+    longer on the provider's staff, a booking cancelled meanwhile outside the ride."""
     if ride.booking_id is None:
         return ""
     try:

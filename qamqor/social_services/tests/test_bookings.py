@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from qamqor.core.errors import PermissionDenied, ServiceError
 from qamqor.social_services import services
-from qamqor.social_services.models import Booking, RecurrenceSeries
+from qamqor.social_services.models import Booking, DeliveryRecord, RecurrenceSeries
 
 pytestmark = pytest.mark.django_db
 
@@ -158,21 +158,44 @@ def test_a_series_with_one_conflict_books_nothing_and_names_it(beneficiary, deaf
     assert not RecurrenceSeries.objects.exists()
 
 
-def test_the_provider_assigns_staff_and_never_twice_at_once(people, make_person, types, make_contract, driver,
+def test_the_provider_assigns_staff_and_never_twice_at_once(people, make_person, types, make_contract, interpreter,
                                                            tomorrow, at, django_capture_on_commit_callbacks):
-    make_contract(types["invataxi"])
-    a = book(people["org_staff"], make_person("group_1"), types["invataxi"], at(tomorrow, 9))
-    b = book(people["org_staff"], make_person("group_1"), types["invataxi"], at(tomorrow, 9, 30))
-    assert a.status == b.status == "requested"
+    sign = types["sign_language_specialist"]
+    make_contract(sign)
+    a = book(people["org_staff"], make_person("group_1", deaf_sign_language=True), sign, at(tomorrow, 9))
+    b = book(people["org_staff"], make_person("group_1", deaf_sign_language=True), sign, at(tomorrow, 9, 30))
+    assert a.status == b.status == "requested" and a.exclusive and b.exclusive
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_assign(actor=people["dispatcher"], booking=a, staff=driver)
+        services.booking_assign(actor=people["dispatcher"], booking=a, staff=interpreter)
     with pytest.raises(ServiceError) as exc:
-        services.booking_assign(actor=people["dispatcher"], booking=b, staff=driver)
+        services.booking_assign(actor=people["dispatcher"], booking=b, staff=interpreter)
     assert exc.value.code == "overlap" and exc.value.alternative.starts_at == at(tomorrow, 10)
     b.refresh_from_db()
     assert b.status == "requested" and b.staff is None
     with pytest.raises(PermissionDenied):
-        services.booking_assign(actor=people["volunteer"], booking=b, staff=driver)
+        services.booking_assign(actor=people["volunteer"], booking=b, staff=interpreter)
+
+
+def test_a_driver_carries_passengers_whose_rides_overlap(people, make_person, types, make_contract, driver, tomorrow,
+                                                         at):
+    """InvaTaxi rides are shared: one driver takes several passengers at once, and each drop-off is a delivery."""
+    make_contract(types["invataxi"])
+    a = book(people["org_staff"], make_person("group_1"), types["invataxi"], at(tomorrow, 9),
+             ends_at=at(tomorrow, 9, 40))
+    b = book(people["org_staff"], make_person("group_1"), types["invataxi"], at(tomorrow, 9, 10),
+             ends_at=at(tomorrow, 9, 50))
+    assert not a.exclusive and not b.exclusive
+    a, b = (services.booking_assign(actor=people["dispatcher"], booking=booking, staff=driver) for booking in (a, b))
+    assert a.status == b.status == "assigned"
+    # Outside the driver's working hours too: a driver's time is their transport shift, which the transport app
+    # checks.
+    late = book(people["org_staff"], make_person("group_1"), types["invataxi"], at(tomorrow, 22))
+    assert services.booking_assign(actor=people["dispatcher"], booking=late, staff=driver).staff == driver
+    for booking, end in ((a, 45), (b, 50)):
+        services.delivery_record(actor=driver.user, booking=booking, started_at=at(tomorrow, 9, 5),
+                                 ended_at=at(tomorrow, 9, end), signature=True, now=at(tomorrow, 10))
+    assert Booking.objects.filter(staff=driver, status="delivered").count() == 2
+    assert DeliveryRecord.objects.filter(staff=driver).count() == 2
 
 
 def test_cancellation_late_is_recorded(beneficiary, deaf_person, types, make_contract, interpreter, at,

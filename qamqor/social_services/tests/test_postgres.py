@@ -78,8 +78,33 @@ def test_fifty_people_booking_the_same_interpreter_at_once_only_one_succeeds(peo
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("transactional_reference")
-def test_fifty_assignments_of_the_same_driver_at_once_only_one_succeeds(people, make_person, make_contract, driver,
-                                                                       tomorrow, at):
+def test_fifty_assignments_of_the_same_interpreter_at_once_only_one_succeeds(people, make_person, make_contract,
+                                                                            interpreter, tomorrow, at):
+    from qamqor.social_services.models import ServiceType
+
+    sign = ServiceType.objects.get(code="sign_language_specialist")
+    make_contract(sign, volume=1000)
+    requests = [services.booking_create(actor=people["org_staff"], person=make_person("group_2", deaf_sign_language=True),
+                                        service_type=sign, starts_at=at(tomorrow, 9) + dt.timedelta(minutes=i))
+                for i in range(50)]
+
+    def assign(booking, actor):
+        return lambda: services.booking_assign(actor=actor, booking=booking, staff=interpreter)
+
+    actors = [people["dispatcher"], people["org_admin"], people["org_staff"]]
+    results = run_at_once([assign(b, actors[i % 3]) for i, b in enumerate(requests)])
+    assigned = [r for r in results if isinstance(r, Booking)]
+    assert len(assigned) == 1, [r for r in results if not isinstance(r, (Booking, ServiceError))]
+    assert all(isinstance(r, ServiceError) and r.code == "overlap" for r in results if not isinstance(r, Booking))
+    assert Booking.objects.filter(staff=interpreter, status="assigned").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("transactional_reference")
+def test_fifty_overlapping_rides_assigned_to_one_driver_at_once_all_succeed(people, make_person, make_contract,
+                                                                           driver, tomorrow, at):
+    """A shared InvaTaxi vehicle: the driver carries passengers whose rides overlap (the transport plan decides how
+    many fit), so neither the lock nor the exclusion constraint refuses them."""
     from qamqor.social_services.models import ServiceType
 
     taxi = ServiceType.objects.get(code="invataxi")
@@ -93,10 +118,8 @@ def test_fifty_assignments_of_the_same_driver_at_once_only_one_succeeds(people, 
 
     actors = [people["dispatcher"], people["org_admin"], people["org_staff"]]
     results = run_at_once([assign(b, actors[i % 3]) for i, b in enumerate(requests)])
-    assigned = [r for r in results if isinstance(r, Booking)]
-    assert len(assigned) == 1, [r for r in results if not isinstance(r, (Booking, ServiceError))]
-    assert all(isinstance(r, ServiceError) and r.code == "overlap" for r in results if not isinstance(r, Booking))
-    assert Booking.objects.filter(staff=driver, status="assigned").count() == 1
+    assert all(isinstance(r, Booking) for r in results), [r for r in results if not isinstance(r, Booking)]
+    assert Booking.objects.filter(staff=driver, status="assigned", exclusive=False).count() == 50
 
 
 @pytest.mark.django_db(transaction=True)
@@ -137,8 +160,8 @@ def test_the_exclusion_constraint_refuses_an_overlapping_row_written_by_sql(peop
                                       staff=interpreter)
     insert = ("INSERT INTO social_services_booking (person_id, booked_by_id, service_type_id, contract_id, starts_at, "
               "ends_at, units, place, purpose, note, status, staff_id, cancel_reason, late_cancellation, created_at, "
-              "cancelled_at) SELECT person_id, booked_by_id, service_type_id, contract_id, %s, %s, 1, '', 'other', '', "
-              "%s, staff_id, '', false, now(), CASE WHEN %s = 'cancelled' THEN now() END "
+              "cancelled_at, exclusive) SELECT person_id, booked_by_id, service_type_id, contract_id, %s, %s, 1, '', "
+              "'other', '', %s, staff_id, '', false, now(), CASE WHEN %s = 'cancelled' THEN now() END, exclusive "
               "FROM social_services_booking WHERE id = %s")
     with pytest.raises(IntegrityError, match="ss_booking_staff_no_overlap"):
         with transaction.atomic(), connection.cursor() as cursor:
@@ -150,6 +173,27 @@ def test_the_exclusion_constraint_refuses_an_overlapping_row_written_by_sql(peop
     with pytest.raises(IntegrityError):
         with transaction.atomic():
             Booking.objects.filter(pk=booking.pk).update(ends_at=at(tomorrow, 11, 30))
+
+
+@pytest.mark.django_db
+def test_the_exclusion_constraint_admits_a_drivers_overlapping_rides_and_no_exclusive_overlap(
+        people, make_person, types, make_contract, driver, tomorrow, at):
+    make_contract(types["invataxi"])
+    ride = services.booking_create(actor=people["org_staff"], person=make_person("group_1"),
+                                   service_type=types["invataxi"], starts_at=at(tomorrow, 10), staff=driver)
+    assert not ride.exclusive
+    copy = ("INSERT INTO social_services_booking (person_id, booked_by_id, service_type_id, contract_id, starts_at, "
+            "ends_at, units, place, purpose, note, status, staff_id, cancel_reason, late_cancellation, created_at, "
+            "exclusive) SELECT person_id, booked_by_id, service_type_id, contract_id, starts_at, ends_at, 1, '', "
+            "'other', '', 'assigned', staff_id, '', false, now(), %s FROM social_services_booking WHERE id = %s")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(copy, [False, ride.pk])
+        cursor.execute(copy, [False, ride.pk])
+        cursor.execute(copy, [True, ride.pk])  # one exclusive booking beside the shared ones
+    assert Booking.objects.filter(staff=driver, starts_at=at(tomorrow, 10)).count() == 4
+    with pytest.raises(IntegrityError, match="ss_booking_staff_no_overlap"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(copy, [True, ride.pk])  # a second exclusive one at the same time
 
 
 @pytest.mark.django_db
