@@ -23,6 +23,7 @@ from .jit import njit
 EPS = 1e-9
 INF = 1e30
 BIG = 1e6  # regret stand-in for a route where the request does not fit
+RIDE_MARGIN = 1e-6  # a ride this much over its limit has no schedule in `schedule`'s tolerance either
 
 
 def pack(data, lock, locked):
@@ -83,6 +84,21 @@ def schedule(seq, r, k, P, ppos, B):
 
 
 @njit
+def alone(i, fits, P):
+    """True when some vehicle k with fits[k] can carry request i on its own (start, pickup, drop-off, end)."""
+    n = P[0]
+    ppos = np.empty(max(n, 1), np.int64)
+    seq = np.empty(4, np.int64)
+    B = np.empty(4)
+    for k in range(fits.shape[0]):
+        if fits[k]:
+            seq[0], seq[1], seq[2], seq[3] = 2 * n + 2 * k, i, n + i, 2 * n + 2 * k + 1
+            if schedule(seq, 4, k, P, ppos, B):
+                return True
+    return False
+
+
+@njit
 def route_state(k, R, lens, Bt, Zt, ld, P, ppos):
     """Recompute schedule, latest times and loads of route k; False if its schedule is infeasible."""
     e, l, d, q, loc, tm = P[1], P[2], P[3], P[4], P[5], P[6]
@@ -116,13 +132,21 @@ def _build(seq, r, a, b, pnode, dnode, cand):
 
 
 @njit
-def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
+def workspace(W):
+    """Work arrays for `best_insertion` on routes of width W: candidate costs, pickup and drop-off positions."""
+    size = (W * (W + 1)) // 2
+    return np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64)
+
+
+@njit
+def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc, cd, ca, cb):
     """Cheapest feasible insertion of request i into route k: (cost increase, a, b), or (INF, -1, -1).
 
     The pickup goes after position a and the drop-off after position b >= a of the current route. Positions that
     pass the cheap necessary tests (capacity, earliest and latest times, ride time against the latest pickup)
     are sorted by cost increase and the exact schedule test runs in that order until one passes, so the exact
-    test runs only on positions cheaper than the answer.
+    test runs only on positions cheaper than the answer. `cd`, `ca`, `cb` are work arrays of at least
+    W (W + 1) / 2 entries for routes of width W (`workspace`).
     """
     n, e, l, d, q, loc, tm, cm = P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7]
     maxride, cap, lock = P[8], P[9], P[11]
@@ -141,12 +165,24 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
     g = P[13][i]
     if g >= 0 and not P[14][g, k]:
         return INF, -1, -1  # pinned to, or allowed only on, other vehicles
-    size = (r * (r + 1)) // 2
-    cd = np.empty(size)
-    ca = np.empty(size, np.int64)
-    cb = np.empty(size, np.int64)
     m = 0
-    for a in range(lock[k] - 1, r - 1):
+    # Travel and service times are not negative, so Bt and Zt never decrease along the route: the pickup can only go
+    # after a position whose next stop may start once the pickup's window opens (binary search), and no later than
+    # a position whose own start is past the pickup's window. The margins are wider than the tests' EPS, so no
+    # position that would pass them is skipped.
+    lo, hi = lock[k] - 1, r - 1
+    opens = e[pn] - 2.0 * EPS
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if Zt[k, mid + 1] < opens:
+            lo = mid + 1
+        else:
+            hi = mid
+    # (a position that starts after the drop-off's window cannot take the drop-off either)
+    closes = (l[pn] if l[pn] < l[dn] else l[dn]) + 2.0 * EPS
+    for a in range(lo, r - 1):
+        if Bt[k, a] > closes:
+            break
         if ld[k, a, 0] + q0 > c0 or ld[k, a, 1] + q1 > c1:
             continue
         sa = seq[a]
@@ -173,12 +209,21 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
         if tp > zp + EPS:
             continue
         dp = cm[la, lp] + cm[lp, la1] - cm[la, la1]
+        # Riding through stops a+1..b takes at least the travel and service along them, however long the vehicle
+        # waits: past the ride limit no schedule exists, for this drop-off position or any later one.
+        path = tm[lp, la1]
         for b in range(a + 1, r - 1):
             if ld[k, b, 0] + q0 > c0 or ld[k, b, 1] + q1 > c1:
                 break
             sb = seq[b]
             sb1 = seq[b + 1]
             lb, lb1 = loc[sb], loc[sb1]
+            if b > a + 1:
+                path += d[seq[b - 1]] + tm[loc[seq[b - 1]], lb]
+            if path + d[sb] > L + RIDE_MARGIN:
+                break
+            if path + d[sb] + tm[lb, ld_] > L + RIDE_MARGIN:
+                continue
             tdr = Bt[k, b] + d[sb] + tm[lb, ld_]
             if tdr > l[dn] + EPS:
                 break
@@ -194,7 +239,7 @@ def best_insertion(i, k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc):
             m += 1
     if m == 0:
         return INF, -1, -1
-    order = np.argsort(cd[:m])
+    order = np.argsort(cd[:m], kind="mergesort")  # equal costs in the order of their positions
     for x in range(m):
         y = order[x]
         _build(seq, r, ca[y], cb[y], pn, dn, cand)
@@ -218,33 +263,59 @@ def insert_at(i, k, a, b, R, lens, n):
 
 
 @njit
+def _tops(C, ii, K, kk, TOP, KB):
+    """The kk smallest values of row ii of C, in order, into TOP[ii], and into KB[ii] the first vehicle with the
+    smallest (-1 when the request fits no vehicle)."""
+    for h in range(kk):
+        TOP[ii, h] = INF
+    kb = -1
+    for k in range(K):
+        c = C[ii, k]
+        if c < TOP[ii, kk - 1]:
+            h = kk - 1
+            while h > 0 and TOP[ii, h - 1] > c:
+                TOP[ii, h] = TOP[ii, h - 1]
+                h -= 1
+            TOP[ii, h] = c
+            if h == 0:
+                kb = k
+    KB[ii] = kb
+
+
+@njit
 def repair(pending, npend, kreg, noise, seed, R, lens, Bt, Zt, ld, P):
     """Insert pending[:npend] one at a time, greedy (kreg <= 1) or by largest regret-k; returns how many are left.
 
     The requests that fit nowhere are moved to the front of `pending`. `noise` > 0 perturbs each insertion cost by
     up to ±noise (Ropke & Pisinger's randomised insertion), using numba's generator seeded with `seed`.
+    Each request keeps its kreg cheapest costs over the vehicles; after an insertion into route k only the requests
+    whose cost for k changed and was or becomes one of those are rescanned over every vehicle.
     """
     np.random.seed(seed)
     n = P[0]
     K = lens.shape[0]
     W = R.shape[1]
+    kk = kreg if kreg > 1 else 1
     ppos = np.empty(max(n, 1), np.int64)
     cand = np.empty(W + 2, np.int64)
     Bc = np.empty(W + 2)
+    cd, ca, cb = workspace(W)
     C = np.full((npend, K), INF)
     A = np.zeros((npend, K), np.int64)
     Bb = np.zeros((npend, K), np.int64)
+    TOP = np.empty((npend, kk))
+    KB = np.empty(npend, np.int64)
     for ii in range(npend):
         for k in range(K):
-            c, a, b = best_insertion(pending[ii], k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc)
+            c, a, b = best_insertion(pending[ii], k, R, lens, Bt, Zt, ld, P, ppos, cand, Bc, cd, ca, cb)
             if c < INF and noise > 0.0:
                 c = max(0.0, c + noise * (2.0 * np.random.random() - 1.0))
             C[ii, k] = c
             A[ii, k] = a
             Bb[ii, k] = b
+        _tops(C, ii, K, kk, TOP, KB)
     active = np.ones(npend, np.bool_)
     left = npend
-    small = np.empty(max(kreg, 1))
     while left > 0:
         pick = -1
         pickk = -1
@@ -253,36 +324,16 @@ def repair(pending, npend, kreg, noise, seed, R, lens, Bt, Zt, ld, P):
         for ii in range(npend):
             if not active[ii]:
                 continue
+            kb = KB[ii]
+            if kb < 0:
+                continue
+            cbest = TOP[ii, 0]
             if kreg <= 1:
-                cbest = INF
-                kb = -1
-                for k in range(K):
-                    if C[ii, k] < cbest:
-                        cbest = C[ii, k]
-                        kb = k
-                if kb < 0:
-                    continue
                 val = -cbest
             else:
-                for h in range(kreg):
-                    small[h] = INF
-                kb = -1
-                for k in range(K):
-                    c = C[ii, k]
-                    if c < small[kreg - 1]:
-                        h = kreg - 1
-                        while h > 0 and small[h - 1] > c:
-                            small[h] = small[h - 1]
-                            h -= 1
-                        small[h] = c
-                        if h == 0:
-                            kb = k
-                if kb < 0:
-                    continue
-                cbest = small[0]
                 val = 0.0
                 for h in range(1, kreg):
-                    val += (small[h] if small[h] < BIG else BIG) - cbest
+                    val += (TOP[ii, h] if TOP[ii, h] < BIG else BIG) - cbest
             if val > pickval or (val == pickval and cbest < pickc):
                 pick, pickk, pickval, pickc = ii, kb, val, cbest
         if pick < 0:
@@ -293,12 +344,16 @@ def repair(pending, npend, kreg, noise, seed, R, lens, Bt, Zt, ld, P):
         left -= 1
         for ii in range(npend):
             if active[ii]:
-                c, a, b = best_insertion(pending[ii], pickk, R, lens, Bt, Zt, ld, P, ppos, cand, Bc)
+                c, a, b = best_insertion(pending[ii], pickk, R, lens, Bt, Zt, ld, P, ppos, cand, Bc, cd, ca, cb)
                 if c < INF and noise > 0.0:
                     c = max(0.0, c + noise * (2.0 * np.random.random() - 1.0))
+                old = C[ii, pickk]
                 C[ii, pickk] = c
                 A[ii, pickk] = a
                 Bb[ii, pickk] = b
+                kth = TOP[ii, kk - 1]
+                if c != old and (old <= kth or c <= kth):
+                    _tops(C, ii, K, kk, TOP, KB)
     m = 0
     for ii in range(npend):
         if active[ii]:
@@ -473,33 +528,112 @@ def choose_removal(kind, q, seed, R, lens, Bt, P, s0, s1, s2):
 
 
 @njit
-def relocate_descent(seed, R, lens, Bt, Zt, ld, P):
-    """Local search: take each request out and put it back at its cheapest place, until no move saves cost."""
+def route_cost(k, R, lens, P):
+    """Travel cost of route k (0 for a vehicle that does not leave its depot)."""
+    loc, cm = P[5], P[7]
+    r = lens[k]
+    if r <= 2:
+        return 0.0
+    s = 0.0
+    for p in range(r - 1):
+        s += cm[loc[R[k, p]], loc[R[k, p + 1]]]
+    return s
+
+
+@njit
+def relocate_descent(seed, R, lens, Bt, Zt, ld, P, dirty, limit):
+    """Local search: take a request out and put it back at its cheapest place (any vehicle) when that saves cost.
+
+    Only the requests of the routes marked `dirty` (changed since their last descent) are tried, in random order;
+    a move makes the two routes it changes dirty again, so their requests are tried (again). At most ten tries per
+    request first queued, and at most `limit` tries in all (each tries every vehicle: the bound at city scale).
+    Clears `dirty` except for the routes of requests left untried; returns the number of moves.
+    """
     np.random.seed(seed)
     n, locked = P[0], P[12]
-    mask = np.zeros(max(n, 1), np.bool_)
-    one = np.empty(1, np.int64)
-    order = np.arange(n)
-    improved = True
-    passes = 0
-    while improved and passes < 10:
-        improved = False
-        passes += 1
-        np.random.shuffle(order)
-        gains = removal_gains(R, lens, P)
-        for x in range(n):
-            i = order[x]
-            if locked[i] or gains[i] < 0:
-                continue
-            before = route_costs(R, lens, P).sum()
-            mask[i] = True
-            if remove_requests(mask, R, lens, Bt, Zt, ld, P) == 0:
-                continue
-            mask[i] = False
-            one[0] = i
-            repair(one, 1, 1, 0.0, 0, R, lens, Bt, Zt, ld, P)
-            after = route_costs(R, lens, P).sum()
-            if after < before - 1e-7:
-                improved = True
-                gains = removal_gains(R, lens, P)
-    return passes
+    K = lens.shape[0]
+    W = R.shape[1]
+    ppos = np.empty(max(n, 1), np.int64)
+    cand = np.empty(W + 2, np.int64)
+    Bc = np.empty(W + 2)
+    cd, ca, cb = workspace(W)
+    route_of = np.full(max(n, 1), -1, np.int64)
+    queued = np.zeros(max(n, 1), np.bool_)
+    queue = np.empty(max(n, 1), np.int64)  # a ring of at most n requests (each at most once)
+    head = 0
+    size = 0
+    for k in range(K):
+        for p in range(1, lens[k] - 1):
+            v = R[k, p]
+            if v < n:
+                route_of[v] = k
+                if dirty[k] and not locked[v]:
+                    queue[size] = v
+                    queued[v] = True
+                    size += 1
+    np.random.shuffle(queue[:size])
+    budget = min(10 * size, limit)
+    keep = np.empty(W, np.int64)
+    keepB = np.empty(W)
+    keepZ = np.empty(W)
+    keepL = np.empty((W, 2), np.int64)
+    moves = 0
+    while size > 0 and budget > 0:
+        i = queue[head]
+        head = (head + 1) % n
+        size -= 1
+        queued[i] = False
+        budget -= 1
+        k = route_of[i]
+        if k < 0:
+            continue
+        r = lens[k]
+        before = route_cost(k, R, lens, P)
+        m = 0
+        for p in range(r):
+            v = R[k, p]
+            keep[p] = v
+            keepB[p] = Bt[k, p]
+            keepZ[p] = Zt[k, p]
+            keepL[p, 0] = ld[k, p, 0]
+            keepL[p, 1] = ld[k, p, 1]
+            if v != i and v != n + i:
+                R[k, m] = v
+                m += 1
+        lens[k] = m
+        ok = route_state(k, R, lens, Bt, Zt, ld, P, ppos)
+        gain = before - route_cost(k, R, lens, P)
+        bestc = INF
+        bk = -1
+        ba = -1
+        bb = -1
+        if ok:
+            for k2 in range(K):
+                c, a, b = best_insertion(i, k2, R, lens, Bt, Zt, ld, P, ppos, cand, Bc, cd, ca, cb)
+                if c < bestc:
+                    bestc, bk, ba, bb = c, k2, a, b
+        if bk >= 0 and bestc < gain - 1e-7:
+            insert_at(i, bk, ba, bb, R, lens, n)
+            route_state(bk, R, lens, Bt, Zt, ld, P, ppos)
+            route_of[i] = bk
+            moves += 1
+            for kk in (k, bk):
+                for p in range(1, lens[kk] - 1):
+                    v = R[kk, p]
+                    if v < n and not locked[v] and not queued[v]:
+                        queue[(head + size) % n] = v
+                        queued[v] = True
+                        size += 1
+        else:
+            for p in range(r):
+                R[k, p] = keep[p]
+                Bt[k, p] = keepB[p]
+                Zt[k, p] = keepZ[p]
+                ld[k, p, 0] = keepL[p, 0]
+                ld[k, p, 1] = keepL[p, 1]
+            lens[k] = r
+    for k in range(K):
+        dirty[k] = False
+    for x in range(size):
+        dirty[route_of[queue[(head + x) % n]]] = True
+    return moves

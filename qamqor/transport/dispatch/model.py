@@ -124,29 +124,45 @@ class Data:
         # rounded matrix, by the search and by any checker, so schedules stay exact for that matrix).
         self.tm = _matrix(problem.times)
         self.cm = self.tm if problem.costs is problem.times else _matrix(problem.costs)
+        if self.tm.ndim != 2 or self.tm.shape[0] != self.tm.shape[1] or self.cm.shape != self.tm.shape:
+            raise ValueError("The travel times and costs must be square matrices of the same size.")
+        if self.tm.size and self.tm.min() < 0:
+            # the kernels rely on it (schedules never go back in time along a route)
+            raise ValueError("Travel times must not be negative.")
         loc = np.zeros(N, np.int64)
         e = np.zeros(N)
         l = np.full(N, NO_LIMIT)
         d = np.zeros(N)
         q = np.zeros((N, 2), np.int64)
         maxride = np.zeros(max(n, 1))
-        for i, r in enumerate(reqs):
-            for node, stop, sign in ((i, r.pickup, 1), (n + i, r.dropoff, -1)):
-                loc[node] = stop.location
-                e[node], l[node] = stop.window
-                d[node] = stop.service
-                q[node] = (sign * r.seats, sign * r.wheelchairs)
-            direct = float(self.tm[r.pickup.location, r.dropoff.location])  # float64 arithmetic, as a checker does
-            maxride[i] = r.max_ride if r.max_ride is not None else problem.ride_rule.limit(direct)
+        m = len(reqs)
+        if m:
+            # Column by column rather than request by request (a city day has thousands of requests).
+            picks, drops = [r.pickup for r in reqs], [r.dropoff for r in reqs]
+            for rows, stops in ((slice(0, m), picks), (slice(n, n + m), drops)):
+                loc[rows] = [x.location for x in stops]
+                window = np.array([x.window for x in stops], np.float64).reshape(m, 2)
+                e[rows], l[rows] = window[:, 0], window[:, 1]
+                d[rows] = [x.service for x in stops]
+            load = np.array([(r.seats, r.wheelchairs) for r in reqs], np.int64).reshape(m, 2)
+            q[:m], q[n:n + m] = load, -load
+            self._check_locations(loc[:m], loc[n:n + m])
+            direct = self.tm[loc[:m], loc[n:n + m]].astype(np.float64)  # float64 arithmetic, as a checker does
+            rule = problem.ride_rule
+            limits = np.minimum(rule.cap, np.maximum(rule.factor * direct, direct + rule.extra))  # RideRule.limit
+            maxride[:m] = [x if r.max_ride is None else r.max_ride for r, x in zip(reqs, limits.tolist())]
         cap = np.zeros((max(K, 1), 2), np.int64)
         maxdur = np.full(max(K, 1), NO_LIMIT)
-        for k, v in enumerate(vehs):
-            s, t = 2 * n + 2 * k, 2 * n + 2 * k + 1
-            loc[s], loc[t] = v.start, v.end
-            e[s], l[s] = v.shift
-            e[t], l[t] = v.shift
-            cap[k] = (v.seats, v.wheelchairs)
-            maxdur[k] = v.max_duration
+        if K:
+            loc[2 * n::2], loc[2 * n + 1::2] = [v.start for v in vehs], [v.end for v in vehs]
+            self._check_locations(loc[2 * n:])
+            shift = np.array([v.shift for v in vehs], np.float64).reshape(K, 2)
+            e[2 * n::2], l[2 * n::2] = shift[:, 0], shift[:, 1]
+            e[2 * n + 1::2], l[2 * n + 1::2] = shift[:, 0], shift[:, 1]
+            cap[:K] = np.array([(v.seats, v.wheelchairs) for v in vehs], np.int64).reshape(K, 2)
+            maxdur[:K] = [v.max_duration for v in vehs]
+        if (d < 0).any():
+            raise ValueError("Service times must not be negative.")
         if now is not None:
             # Nothing that has not happened yet can happen in the past. Vehicles already out are held back by
             # their fixed stops instead; their start keeps its time.
@@ -168,6 +184,12 @@ class Data:
         self.vset = np.full(max(n, 1), -1, np.int64)
         self.vsets = np.zeros((1, max(K, 1)), np.bool_)
         self.pinned = np.zeros(max(n, 1), np.bool_)
+
+    def _check_locations(self, *indices) -> None:
+        size = self.tm.shape[0]
+        for x in indices:
+            if len(x) and (x.min() < 0 or x.max() >= size):
+                raise ValueError(f"A stop's location must index the travel matrices (0 to {size - 1}).")
 
     def restrict(self, requests: Sequence[int], vehicles: Sequence[int]) -> None:
         """Let only `vehicles` (indices) take `requests` (indices)."""

@@ -60,10 +60,12 @@ class Solution:
 
 
 class State:
-    """Routes as arrays plus the per-position schedule, latest times and loads, and the unassigned requests."""
+    """Routes as arrays plus the per-position schedule, latest times and loads, the unassigned requests, and which
+    routes changed since their last relocate descent (`dirty`)."""
 
-    def __init__(self, R, lens, Bt, Zt, ld, unassigned):
+    def __init__(self, R, lens, Bt, Zt, ld, unassigned, dirty=None):
         self.R, self.lens, self.Bt, self.Zt, self.ld, self.unassigned = R, lens, Bt, Zt, ld, unassigned
+        self.dirty = np.ones(len(lens), np.bool_) if dirty is None else dirty
 
     @classmethod
     def empty(cls, data: Data, lock):
@@ -77,10 +79,15 @@ class State:
 
     def copy(self):
         return State(self.R.copy(), self.lens.copy(), self.Bt.copy(), self.Zt.copy(), self.ld.copy(),
-                     self.unassigned.copy())
+                     self.unassigned.copy(), self.dirty.copy())
 
     def cost(self, P) -> float:
         return float(kx.route_costs(self.R, self.lens, P).sum())
+
+    def mark_changed(self, before: "State") -> None:
+        """Mark dirty the routes whose stops differ from those of `before`."""
+        inside = np.arange(self.R.shape[1]) < self.lens[:, None]
+        self.dirty |= (self.lens != before.lens) | ((self.R != before.R) & inside).any(axis=1)
 
 
 def _compile(problem: Problem, plan: Plan | None, vehicles=None, capacity: int | None = None):
@@ -189,9 +196,11 @@ def _roulette(weights, rng):
 # q_fraction, q_cap: most requests removed per iteration (share of the requests, absolute cap);
 # start_worse: a solution this much worse is accepted with probability 1/2 at the start; end_ratio: final over
 # starting temperature; ls: relocate descent on no candidate (0), a new best (1), or one within ls_near of the
-# best (2); cycle: iterations per annealing cycle (0: one cycle to the limit).
+# best (2), trying at most ls_work / vehicles requests in one descent (a try puts the request to every vehicle:
+# with 8 vehicles the bound is never reached, with 280 a descent over every request would take the whole time
+# limit of a city day); cycle: iterations per annealing cycle (0: one cycle to the limit).
 TUNING = {"q_fraction": 0.35, "q_cap": 40, "start_worse": 0.05, "end_ratio": 0.002, "ls": 2, "ls_near": 0.005,
-          "cycle": 0}
+          "ls_work": 10_000, "cycle": 0}
 
 
 def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterations: int | None = None,
@@ -258,6 +267,7 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
         kreg, noisy = INSERTIONS[ii]
         pending = np.concatenate([removed[mask[removed]].astype(np.int64), cand.unassigned])
         _repair(cand, pending, kreg, 0.025 * maxc if noisy else 0.0, int(rng.integers(2**31)), P)
+        cand.mark_changed(cur)
         cost = cand.cost(P)
         f = cost + data.penalty * len(cand.unassigned)
         if pinned_any and pinned[cand.unassigned].sum() > pinned[cur.unassigned].sum():
@@ -265,7 +275,8 @@ def search(problem: Problem, *, seed: int = 0, time_limit: float = 10.0, iterati
             f = math.inf
         elif tune["ls"] == 1 and f < best_f - 1e-9 or tune["ls"] == 2 and len(cand.unassigned) <= len(
                 best.unassigned) and cost < (best_f - data.penalty * len(best.unassigned)) * (1 + tune["ls_near"]):
-            kx.relocate_descent(int(rng.integers(2**31)), cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P)
+            kx.relocate_descent(int(rng.integers(2**31)), cand.R, cand.lens, cand.Bt, cand.Zt, cand.ld, P,
+                                cand.dirty, max(1, tune["ls_work"] // max(data.K, 1)))
             f = cand.cost(P) + data.penalty * len(cand.unassigned)
         score = 0.0
         if f < best_f - 1e-9:
@@ -306,8 +317,9 @@ REASONS = {
 }
 
 
-def _reason(data: Data, i: int) -> str:
-    """Why request i could not be served, in a sentence for the dispatcher (one of REASONS)."""
+def _reason(data: Data, i: int, P=None) -> str:
+    """Why request i could not be served, in a sentence for the dispatcher (one of REASONS). `P`: the kernel tuple
+    of `data` (any locks), when the caller has it."""
     n, K = data.n, data.K
     if K == 0:
         return REASONS["no_shift"]
@@ -324,22 +336,16 @@ def _reason(data: Data, i: int) -> str:
         return REASONS["ride_time"]
     if max(data.e[p], 0.0) + data.d[p] + direct > data.l[dr] + 1e-9:
         return REASONS["window"]
-    lock = np.ones(K, np.int64)
-    P = kx.pack(data, lock, np.zeros(max(n, 1), np.bool_))
-    ppos = np.empty(max(n, 1), np.int64)
-    B = np.zeros(4)
-    for k in np.flatnonzero(fits):
-        seq = np.array([2 * n + 2 * k, p, dr, 2 * n + 2 * k + 1], np.int64)
-        if kx.schedule(seq, 4, int(k), P, ppos, B):
-            return REASONS["busy" + suffix]
-    return REASONS["shift" + suffix]
+    if P is None:
+        P = kx.pack(data, np.ones(K, np.int64), np.zeros(max(n, 1), np.bool_))
+    return REASONS[("busy" if kx.alone(i, fits, P) else "shift") + suffix]
 
 
 def _solution(data: Data, st: State, iterations: int, seconds: float, seed: int) -> Solution:
     P = kx.pack(data, np.ones(data.K, np.int64), np.zeros(max(data.n, 1), np.bool_))
     routes = [st.R[k, :st.lens[k]].copy() for k in range(data.K)]
     starts = [st.Bt[k, :st.lens[k]].copy() for k in range(data.K)]
-    unserved = {data.problem.requests[int(i)].id: _reason(data, int(i)) for i in st.unassigned}
+    unserved = {data.problem.requests[int(i)].id: _reason(data, int(i), P) for i in st.unassigned}
     return Solution(data=data, routes=routes, starts=starts, cost=st.cost(P), unserved=unserved,
                     iterations=iterations, seconds=seconds, seed=seed)
 

@@ -81,7 +81,8 @@ class Session:
             _repair(self.state, self.state.unassigned, 2, 0.0, 0, self.P)
         self._vrows: dict = {}
         self._ppos = np.empty(max(self.data.n, 1), np.int64)
-        self.reasons = {self.problem.requests[int(i)].id: _reason(self.data, int(i)) for i in self.state.unassigned}
+        self.reasons = {self.problem.requests[int(i)].id: _reason(self.data, int(i), self.P)
+                        for i in self.state.unassigned}
 
     # places -------------------------------------------------------------------------------------------------
     def add_location(self, times_from, times_to, costs_from=None, costs_to=None) -> int:
@@ -92,6 +93,8 @@ class Session:
         shared = self.problem.costs is self.problem.times
         if times_from.shape != (L,) or times_to.shape != (L,):
             raise ValueError(f"A new place needs travel times to and from each of the {L} locations.")
+        if (times_from < 0).any() or (times_to < 0).any():
+            raise ValueError("Travel times must not be negative.")
         if not shared and (costs_from is None or costs_to is None):
             raise ValueError("This day's costs are not its times: give the new place's costs as well.")
         if L == self.problem.times.shape[0]:
@@ -136,6 +139,8 @@ class Session:
         for stop in (request.pickup, request.dropoff):
             if not 0 <= stop.location < self.locations:
                 raise ValueError(f"Request {request.id!r}: location {stop.location} is not a place of this day.")
+            if stop.service < 0:
+                raise ValueError("Service times must not be negative.")
         ks = None
         if vehicles is not None:
             unknown = [v for v in vehicles if v not in data.vehicle_index]
@@ -171,7 +176,7 @@ class Session:
         result = Insertion(request=request.id, vehicle=None)
         if left:
             self.state.unassigned = np.append(self.state.unassigned, i)
-            result.reason = self.reasons[request.id] = _reason(data, i)
+            result.reason = self.reasons[request.id] = _reason(data, i, self.P)
         else:
             k, pp, dp = self._where(i)
             result.vehicle = self.problem.vehicles[k].id
@@ -270,7 +275,7 @@ class Session:
         for x in moved:
             rid = self.problem.requests[x].id
             if (st.unassigned == x).any():
-                self.reasons[rid] = _reason(self.data, x)
+                self.reasons[rid] = _reason(self.data, x, self.P)
                 changed.append(rid)
             elif self._where(x)[0] != k:
                 changed.append(rid)
@@ -289,7 +294,7 @@ class Session:
         routes = [st.R[k, :st.lens[k]].copy() for k in range(data.K)]
         starts = [st.Bt[k, :st.lens[k]].copy() for k in range(data.K)]
         unserved = {self.problem.requests[int(i)].id: self.reasons.get(self.problem.requests[int(i)].id)
-                    or _reason(data, int(i)) for i in st.unassigned}
+                    or _reason(data, int(i), self.P) for i in st.unassigned}
         return Solution(data=data, routes=routes, starts=starts, cost=st.cost(self.P), unserved=unserved)
 
     def plan(self) -> Plan:
