@@ -12,11 +12,15 @@ service 2 min (6 with a wheelchair), ride limit max(2 × direct, direct + 30).
 
 Measured:
 - the engine: time to a first feasible plan (construction by regret insertion, one process; target <= 2 min), then
-  the plan after a longer run (both cores): share served, vehicle hours, travel minutes and km; every plan is
-  verified by the independent checker (`check.check_routes`);
-- same-day insertion: `Session` on the running plan at 10:00, 200 new requests (new home points, rides later that
-  day) inserted one after another: p50, p95 and the largest time of one insertion (kernel, and with the new place's
-  travel row), target p95 <= 100 ms; beside a few plain `insert_request` calls (which recompile the day);
+  the plan after 60 s and after a longer run (both cores, each run from scratch): iterations (per second), share
+  served, vehicle hours, travel minutes and km, and the load average at the end; every plan is verified by the
+  independent checker (`check.check_routes`);
+- same-day insertion: `Session` on the running plan at 10:00 (the stops started before then fixed at their planned
+  times), 200 new requests (new home points, rides later that day) inserted one after another: p50, p95 and the
+  largest time of one insertion (kernel, and with the new place's travel row), target p95 <= 100 ms; beside plain
+  `insert_request` calls, which compile the day each time: 20 of the placed requests taken out and put back as the
+  web app does it (the problem holds the routed requests and the new one), and 5 with the day's unserved requests
+  in the problem as well (each call tries them all again);
 - OR-Tools routing on the same day (one core): pickup and delivery pairs, time windows, capacity dimensions for
   seats and wheelchair places, ride limits, shifts as vehicle start and end windows, route duration as a span
   limit, each request optional at a large penalty, local cheapest insertion (at 30 s on the tenth day it had
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qamqor.transport.dispatch import Plan, Problem, Request, Session, Stop, Vehicle, insert_request, solve
+from qamqor.transport.dispatch import Fixed, Plan, Problem, Request, Session, Stop, Vehicle, insert_request, solve
 from qamqor.transport.dispatch.check import check_routes
 from qamqor.transport.dispatch.travel import HaversineProvider
 
@@ -175,11 +179,48 @@ def _new_requests(day: Day, count: int, now: float, seed: int):
     return out
 
 
-def _insertions(day: Day, plan: Plan, now: float, count: int, plain: int) -> dict:
+def _running(sol, now: float) -> Plan:
+    """The plan as it stands at `now`: each vehicle's stops that started before it are fixed at their times."""
+    routes, fixed = {}, []
+    for vid, stops in sol.stops().items():
+        routes[vid] = [(rid, kind) for rid, kind, _start in stops[1:-1]]
+        for rid, kind, start in stops[1:-1]:
+            if start >= now:
+                break
+            fixed.append(Fixed(rid, kind, start))
+    return Plan(routes=routes, fixed=fixed, now=now)
+
+
+def _ms(values, q):
+    return round(1000 * float(np.quantile(values, q)), 2)
+
+
+def _plain(whole: Problem, current: Plan, extras: list, retry_unserved: bool) -> dict:
+    """`insert_request` of each of `extras` into `current` without it: the web app's path (the problem holds the
+    routed requests and the new one, as `planning.evaluate` builds it) or, with `retry_unserved`, a problem that
+    also holds the day's unserved requests (each call tries them all again)."""
+    seconds, placed = [], 0
+    for extra in extras:
+        routes = {v: [s for s in stops if s[0] != extra.id] for v, stops in current.routes.items()}
+        routed = {rid for stops in routes.values() for rid, _kind in stops}
+        requests = [r for r in whole.requests if r.id != extra.id and (retry_unserved or r.id in routed)]
+        problem = Problem(requests=requests + [extra], vehicles=whole.vehicles, times=whole.times, costs=whole.costs)
+        plan = Plan(routes=routes, fixed=[f for f in current.fixed if f.request != extra.id], now=current.now,
+                    pinned=current.pinned - {extra.id})
+        t0 = time.perf_counter()
+        sol = insert_request(problem, plan)
+        seconds.append(time.perf_counter() - t0)
+        placed += extra.id not in sol.unserved
+    return {"calls": len(extras), "placed": placed, "p50": _ms(seconds, 0.5), "p95": _ms(seconds, 0.95),
+            "max": _ms(seconds, 1.0), "requests": len(problem.requests)}
+
+
+def _insertions(day: Day, sol, now: float, count: int, plain: int) -> dict:
     problem = day.problem
+    running = _running(sol, now)
     started = time.perf_counter()
-    session = Session(problem, Plan(routes=plan.routes, now=now), spare_requests=count + 8,
-                      spare_locations=count + 8, points=list(day.points), provider=HaversineProvider())
+    session = Session(problem, running, spare_requests=count + 8, spare_locations=count + 8,
+                      points=list(day.points), provider=HaversineProvider())
     open_s = time.perf_counter() - started
     kernel, total, placed = [], [], 0
     base = len(problem.requests)
@@ -197,26 +238,16 @@ def _insertions(day: Day, plan: Plan, now: float, count: int, plain: int) -> dic
     sol = session.solution()
     whole = session.current_problem()
     errors = check_routes(whole, sol.stops(), sol.unserved, now=None)[0]
-    # a few plain insert_request calls on the same running day (each recompiles the day), for comparison
-    plain_s = []
+    # plain insert_request calls on the same running day (each compiles the day again): the last new requests the
+    # session placed, each taken out of the plan and put back
     current = session.plan()
-    for x in range(plain):
-        extra = whole.requests[-(plain - x)]
-        base_problem = Problem(requests=[r for r in whole.requests if r.id != extra.id], vehicles=whole.vehicles,
-                               times=whole.times, costs=whole.costs)
-        routes = {v: [s for s in stops if s[0] != extra.id] for v, stops in current.routes.items()}
-        t0 = time.perf_counter()
-        insert_request(Problem(requests=base_problem.requests + [extra], vehicles=whole.vehicles, times=whole.times,
-                               costs=whole.costs), Plan(routes=routes, now=now))
-        plain_s.append(time.perf_counter() - t0)
-
-    def ms(values, q):
-        return round(1000 * float(np.quantile(values, q)), 2)
-
-    return {"count": count, "placed": placed, "session_open_s": round(open_s, 2),
-            "kernel_ms": {"p50": ms(kernel, 0.5), "p95": ms(kernel, 0.95), "max": ms(kernel, 1.0)},
-            "with_new_place_ms": {"p50": ms(total, 0.5), "p95": ms(total, 0.95), "max": ms(total, 1.0)},
-            "plain_insert_request_ms": {"median": round(1000 * statistics.median(plain_s), 1)} if plain_s else None,
+    extras = [r for r in whole.requests[base:] if r.id not in sol.unserved][-plain:]
+    web = _plain(whole, current, extras, retry_unserved=False) if plain else None
+    retry = _plain(whole, current, extras[-max(1, plain // 4):], retry_unserved=True) if plain else None
+    return {"count": count, "placed": placed, "fixed_stops": len(running.fixed), "session_open_s": round(open_s, 2),
+            "kernel_ms": {"p50": _ms(kernel, 0.5), "p95": _ms(kernel, 0.95), "max": _ms(kernel, 1.0)},
+            "with_new_place_ms": {"p50": _ms(total, 0.5), "p95": _ms(total, 0.95), "max": _ms(total, 1.0)},
+            "plain_insert_request_ms": web, "plain_with_unserved_ms": retry, "unserved_in_day": len(sol.unserved),
             "feasible": not errors, "errors": errors[:3]}
 
 
@@ -359,13 +390,18 @@ def run_day(vehicles: int, requests: int, long_s: float, ortools_s: float, inser
     out["first_plan_s"] = round(time.monotonic() - t0, 1)
     out["first_plan"] = _figures(problem, first)
     print(f"  first plan in {out['first_plan_s']} s: {out['first_plan']}", flush=True)
-    t0 = time.monotonic()
-    best = solve(problem, seed=1, time_limit=long_s)
-    out["long_run_s"] = round(time.monotonic() - t0, 1)
-    out["long_plan"] = _figures(problem, best) | {"iterations": best.iterations}
-    print(f"  after {out['long_run_s']} s: {out['long_plan']}", flush=True)
+    out["runs"] = []
+    for limit in sorted({min(60.0, long_s), long_s}):
+        t0 = time.monotonic()
+        best = solve(problem, seed=1, time_limit=limit)
+        seconds = time.monotonic() - t0
+        run = {"limit_s": limit, "seconds": round(seconds, 1), "iterations": best.iterations,
+               "iterations_per_s": round(best.iterations / seconds, 1), "load": round(os.getloadavg()[0], 1)}
+        out["runs"].append(run | {"plan": _figures(problem, best)})
+        print(f"  after {run['seconds']} s: {out['runs'][-1]}", flush=True)
+    out["long_run_s"], out["long_plan"] = out["runs"][-1]["seconds"], out["runs"][-1]["plan"]
     if inserts:
-        out["insertion"] = _insertions(day, best.plan(), now=600.0, count=inserts, plain=plain)
+        out["insertion"] = _insertions(day, best, now=600.0, count=inserts, plain=plain)
         print(f"  insertion: {out['insertion']}", flush=True)
     if ortools_s:
         o = ortools_solve(problem, ortools_s)
@@ -380,24 +416,34 @@ def run(data=None, quick: bool = False) -> dict:
     ortools_s = float(os.environ.get("QAMQOR_CITY_ORTOOLS", 10 if quick else 300))
     compile_s = warm_up()
     print(f"kernels compiled or loaded in {compile_s} s", flush=True)
-    days = [] if quick else [run_day(280, 5000, long_s, ortools_s, inserts=200, plain=5)]
-    days.append(run_day(28, 500, min(long_s, 60.0), min(ortools_s, 60.0), inserts=50 if quick else 200, plain=3))
+    days = [] if quick else [run_day(280, 5000, long_s, ortools_s, inserts=200, plain=20)]
+    days.append(run_day(28, 500, min(long_s, 60.0), min(ortools_s, 60.0), inserts=50 if quick else 200,
+                        plain=8 if quick else 20))
     lines = [f"City day (Almaty, seed {SEED}): engine vs OR-Tools"]
     for x in days:
-        fp, lp = x["first_plan"], x["long_plan"]
+        fp = x["first_plan"]
         lines.append(f"{x['vehicles']} vehicles, {x['requests']} requests, {x['locations']} places:")
         lines.append(f"  engine first plan {x['first_plan_s']} s: served {fp['share_served']:.1%}, "
                      f"{fp['vehicle_hours']} vehicle h, {fp['travel_minutes']:.0f} travel min, "
                      f"feasible {fp['feasible']}")
-        lines.append(f"  engine after {x['long_run_s']} s: served {lp['share_served']:.1%}, {lp['vehicle_hours']} "
-                     f"vehicle h, {lp['travel_minutes']:.0f} travel min, {lp['km']} km, feasible {lp['feasible']}")
+        for run in x["runs"]:
+            lp = run["plan"]
+            lines.append(f"  engine after {run['seconds']} s ({run['iterations']} iterations, "
+                         f"{run['iterations_per_s']}/s, load {run['load']}): served {lp['share_served']:.1%}, "
+                         f"{lp['vehicle_hours']} vehicle h, {lp['travel_minutes']:.0f} travel min, {lp['km']} km, "
+                         f"feasible {lp['feasible']}")
         if "insertion" in x:
             ins = x["insertion"]
             lines.append(f"  insertion of {ins['count']} new requests: kernel p50 {ins['kernel_ms']['p50']} ms, "
                          f"p95 {ins['kernel_ms']['p95']} ms, max {ins['kernel_ms']['max']} ms; with the new place "
-                         f"p95 {ins['with_new_place_ms']['p95']} ms; placed {ins['placed']}; plain insert_request "
-                         f"median {(ins['plain_insert_request_ms'] or {}).get('median')} ms; feasible "
+                         f"p95 {ins['with_new_place_ms']['p95']} ms; placed {ins['placed']}; feasible "
                          f"{ins['feasible']}")
+            web, retry = ins["plain_insert_request_ms"], ins["plain_with_unserved_ms"]
+            if web:
+                lines.append(f"  plain insert_request (the web app's path, {web['requests']} requests): "
+                             f"{web['calls']} calls, p50 {web['p50']} ms, p95 {web['p95']} ms, max {web['max']} ms; "
+                             f"with the {ins['unserved_in_day']} unserved retried: p50 {retry['p50']} ms, "
+                             f"max {retry['max']} ms ({retry['calls']} calls)")
         if "ortools" in x:
             o = x["ortools"]
             if o["found"]:
