@@ -43,7 +43,10 @@ def minutes_of(form, name="minutes"):
 
 
 def bookable_types():
-    return ServiceType.objects.filter(active=True).exclude(staff_role="").order_by("code")
+    """Services booked on the services pages: not those with no staff, nor rides (a driver's service), which are
+    booked as rides in the transport app (a ride needs its places and goes into the day's plan)."""
+    return ServiceType.objects.filter(active=True).exclude(staff_role="").exclude(staff_role=StaffRole.DRIVER) \
+        .order_by("code")
 
 
 class _ForPerson(AccessibleFormMixin, forms.Form):

@@ -564,6 +564,19 @@ def representatives_of(person):
             .order_by(F("revoked_at").desc(nulls_first=True), "-pk"))
 
 
+def booking_ride(booking: Booking):
+    """(ride, eta) for a booking of a ride service: the transport app's RideRequest it holds the volume for, with its
+    expected pick-up, drop-off and vehicle in the day's current plan (transport.selectors.ride_eta; None until the
+    day is planned). (None, None) for other services, without a query."""
+    if booking.service_type.exclusive_staff:
+        return None, None
+    from qamqor.transport.models import RideRequest
+    from qamqor.transport.selectors import ride_eta
+
+    ride = RideRequest.objects.filter(booking=booking).first()
+    return (ride, ride_eta(ride=ride)) if ride is not None else (None, None)
+
+
 def booking_history(booking: Booking) -> list[dict]:
     """What happened to a booking, oldest first, from its audit rows: booked, assigned, moved, cancelled, no-show.
     Names no one (the person reads it too): the side that acted is "you" or "the provider" at most."""

@@ -190,7 +190,9 @@ def _booking_context(request, booking, **forms_given):
         "notice_hours": booking.service_type.cancel_notice_hours,
         "free_until": selectors.local(booking.starts_at - notice),
         "late": side and booking.starts_at - now < notice,
+        "is_passenger_side": side,
     }
+    context["ride"], context["ride_eta"] = selectors.booking_ride(booking)
     if active and booking.starts_at > now and access.can_cancel(user, booking):
         context["cancel_form"] = forms_given.get("cancel_form") or forms.CancelForm()
     if active and booking.starts_at > now and access.can_change(user, booking):
