@@ -84,9 +84,10 @@ def test_fifty_assignments_of_the_same_interpreter_at_once_only_one_succeeds(peo
 
     sign = ServiceType.objects.get(code="sign_language_specialist")
     make_contract(sign, volume=1000)
-    requests = [services.booking_create(actor=people["org_staff"], person=make_person("group_2", deaf_sign_language=True),
-                                        service_type=sign, starts_at=at(tomorrow, 9) + dt.timedelta(minutes=i))
-                for i in range(50)]
+    persons = [make_person("group_2", deaf_sign_language=True) for _ in range(50)]
+    requests = [services.booking_create(actor=people["org_staff"], person=person, service_type=sign,
+                                        starts_at=at(tomorrow, 9) + dt.timedelta(minutes=i))
+                for i, person in enumerate(persons)]
 
     def assign(booking, actor):
         return lambda: services.booking_assign(actor=actor, booking=booking, staff=interpreter)
