@@ -242,6 +242,10 @@ def _insertions(day: Day, sol, now: float, count: int, plain: int) -> dict:
     # session placed, each taken out of the plan and put back
     current = session.plan()
     extras = [r for r in whole.requests[base:] if r.id not in sol.unserved][-plain:]
+    # the web app computes its matrices afresh (contiguous); the session's are views into larger ones, which every
+    # call would copy
+    whole = Problem(requests=whole.requests, vehicles=whole.vehicles, times=np.ascontiguousarray(whole.times),
+                    costs=np.ascontiguousarray(whole.costs))
     web = _plain(whole, current, extras, retry_unserved=False) if plain else None
     retry = _plain(whole, current, extras[-max(1, plain // 4):], retry_unserved=True) if plain else None
     return {"count": count, "placed": placed, "fixed_stops": len(running.fixed), "session_open_s": round(open_s, 2),
