@@ -8,7 +8,7 @@ from qamqor.transport.dispatch import Plan, Problem, Request, RideRule, Stop, Ve
 from qamqor.transport.dispatch import kernels as kx
 from qamqor.transport.dispatch.check import check_routes
 from qamqor.transport.dispatch.model import Data, Fixed
-from qamqor.transport.dispatch.search import State, _compile, _repair, _solution, _start_state
+from qamqor.transport.dispatch.search import _compile, _repair, _solution, _start_state
 from qamqor.transport.dispatch.travel import EuclideanProvider
 
 
