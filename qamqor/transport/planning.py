@@ -17,6 +17,7 @@ planned during it. Only this module knows; everything outside sees one route per
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,10 +79,60 @@ def travel_provider():
                                f"(http://host:5000), not {name!r}.")
 
 
+class _TravelCache:
+    """The travel between every place this process has planned with, grown by rows and columns.
+
+    A same-day insertion plans the whole running day again (a city day has some 3,000 places: 0.5 s for the whole
+    matrix by the built-in estimate, seconds from OSRM); with the cache only a new place's row and column are asked
+    for, and the day's matrix is cut out of the cached one. Kept per process and per travel setting; bounded, and
+    started afresh when full."""
+
+    LIMIT = 12_000  # places: 12,000² float64 times and costs are 2.3 GB, the most one web process may hold
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: dict = {}
+
+    def matrices(self, provider, key, points, depart):
+        with self.lock:
+            entry = self.entries.get(key)
+            wanted = list(dict.fromkeys(points))
+            if entry is None or len(entry["places"]) + len(wanted) > self.LIMIT:
+                entry = {"places": [], "index": {}, "times": np.zeros((0, 0)), "costs": np.zeros((0, 0))}
+                self.entries[key] = entry
+            new = [p for p in wanted if p not in entry["index"]]
+            if new:
+                old, n, m = entry["places"], len(entry["places"]), len(new)
+                times = np.empty((n + m, n + m))
+                costs = np.empty((n + m, n + m))
+                times[:n, :n], costs[:n, :n] = entry["times"], entry["costs"]
+                t_out, c_out = provider.between(new, old + new, depart)  # new rows, every column
+                times[n:, :], costs[n:, :] = t_out, c_out
+                if n:
+                    t_in, c_in = provider.between(old, new, depart)  # old rows, new columns
+                    times[:n, n:], costs[:n, n:] = t_in, c_in
+                for i, place in enumerate(new):
+                    entry["index"][place] = n + i
+                entry["places"] = old + new
+                entry["times"], entry["costs"] = times, costs
+            rows = np.array([entry["index"][p] for p in points], dtype=np.int64)
+            cut = np.ix_(rows, rows)
+            return np.ascontiguousarray(entry["times"][cut]), np.ascontiguousarray(entry["costs"][cut])
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+TRAVEL_CACHE = _TravelCache()
+
+
 def matrices(points, depart=None):
     """(times, costs) between the points; a pair the road map cannot route is a refusal naming what to check."""
+    provider = travel_provider()
+    key = (getattr(settings, "TRANSPORT_TRAVEL", "haversine") or "haversine", depart)
     try:
-        return travel_provider().matrices(points, depart)
+        return TRAVEL_CACHE.matrices(provider, key, [_point(*p) for p in points], depart)
     except OsrmError:
         raise ServiceError(gettext("The road map finds no route between some of these places. Check the address "
                                    "points on the map."), field="pickup_latitude", code="no_route") from None

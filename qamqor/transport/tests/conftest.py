@@ -36,3 +36,13 @@ def make_instance(seed: int, n: int, m: int, Q: int = 3, L: float = 30, T: float
         drop.append(f"{n + i} {rnd.uniform(-10, 10):.3f} {rnd.uniform(-10, 10):.3f} 3 {-load} {dw[0]} {dw[1]}")
     lines = [f"{m} {n} {T} {Q} {L}", "0 0 0 0 0 0 480", *pick, *drop, f"{2 * n + 1} 0 0 0 0 0 480"]
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_travel_cache():
+    """Each test sees travel computed for it (a fake OSRM server of one test may reuse another's address)."""
+    from qamqor.transport.planning import TRAVEL_CACHE
+
+    TRAVEL_CACHE.clear()
+    yield
+    TRAVEL_CACHE.clear()
