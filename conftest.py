@@ -97,6 +97,46 @@ def people(make_user, org, almaty):
     }
 
 
+@pytest.fixture
+def transactional_reference(transactional_db):
+    """Reference rows reloaded: a transactional test's flush empties the tables the data migrations filled."""
+    from qamqor.core.models import DisabilityCategory, Region
+    from qamqor.core.reference import load_disability_categories, load_regions
+    from qamqor.social_services.models import EligibilityRule, ServiceType
+    from qamqor.social_services.reference import load_service_types
+
+    load_regions(Region)
+    load_disability_categories(DisabilityCategory)
+    load_service_types(ServiceType, EligibilityRule)
+
+
+def run_at_once(callables):
+    """Start the callables in threads (each with its own database connection) at the same moment; each one's result
+    or exception, in order. The PostgreSQL race tests use it (`from conftest import run_at_once`)."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(callables))
+    results = [None] * len(callables)
+
+    def worker(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(callables)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
 def login_verified(client, user):
     """Log a test client in with the second factor already confirmed (as after a TOTP code)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice

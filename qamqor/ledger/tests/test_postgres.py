@@ -1,11 +1,11 @@
 """On PostgreSQL, where the database itself guards the books: it refuses an unbalanced transaction and any change
 or deletion of the journal, and two people spending the last restricted money at once cannot both succeed."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from conftest import run_at_once
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from qamqor.core.errors import ServiceError
 from qamqor.ledger import services
@@ -79,27 +79,6 @@ def test_the_database_refuses_negative_stock_and_cash(org, warehouse, food):
         with transaction.atomic():
             Account.objects.create(organization=org, kind="cash", balance=Decimal("-0.01"))
 
-
-def run_at_once(callables):
-    """Start the callables in threads (each with its own database connection) at the same moment."""
-    barrier = threading.Barrier(len(callables))
-    results = [None] * len(callables)
-
-    def worker(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(callables)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

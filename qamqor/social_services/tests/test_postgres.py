@@ -3,11 +3,11 @@ at once, exactly one succeeds; the exclusion constraint refuses an overlapping r
 are checked against its lines at commit and an issued act never changes."""
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from conftest import run_at_once
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from qamqor.core.errors import ServiceError
@@ -17,39 +17,6 @@ from qamqor.social_services.models import Act, Booking
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def transactional_reference(transactional_db):
-    """Reference rows reloaded: a transactional test's flush empties the tables the data migrations filled."""
-    from qamqor.core.models import DisabilityCategory, Region
-    from qamqor.core.reference import load_disability_categories, load_regions
-    from qamqor.social_services.models import EligibilityRule, ServiceType
-    from qamqor.social_services.reference import load_service_types
-
-    load_regions(Region)
-    load_disability_categories(DisabilityCategory)
-    load_service_types(ServiceType, EligibilityRule)
-
-
-def run_at_once(callables):
-    """Start the callables in threads (each with its own database connection) at the same moment."""
-    barrier = threading.Barrier(len(callables))
-    results = [None] * len(callables)
-
-    def worker(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(callables)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

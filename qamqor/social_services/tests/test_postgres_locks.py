@@ -15,18 +15,6 @@ from qamqor.social_services.models import Booking
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def transactional_reference(transactional_db):
-    """Reference rows reloaded: a transactional test's flush empties the tables the data migrations filled."""
-    from qamqor.core.models import DisabilityCategory, Region
-    from qamqor.core.reference import load_disability_categories, load_regions
-    from qamqor.social_services.models import EligibilityRule, ServiceType
-    from qamqor.social_services.reference import load_service_types
-
-    load_regions(Region)
-    load_disability_categories(DisabilityCategory)
-    load_service_types(ServiceType, EligibilityRule)
-
 
 @contextlib.contextmanager
 def held_open(write):
