@@ -166,3 +166,25 @@ def known_places(*, persons, limit: int = 10) -> list[dict]:
                 seen.add(key)
                 places.append({"address": address, "latitude": latitude, "longitude": longitude})
     return places[:limit]
+
+
+def driver_shifts(*, user, since: dt.date, limit: int = 14) -> list[Shift]:
+    """The shifts a driver has from `since` on, not cancelled, in time order (their start page)."""
+    return list(Shift.objects.filter(driver__user=user, cancelled_at__isnull=True, day__gte=since)
+                .select_related("vehicle", "provider").order_by("starts_at")[:limit])
+
+
+def invataxi_providers(*, persons=()) -> list:
+    """Providers with an InvaTaxi contract in force from today, in the regions of these persons (any region when
+    none is known)."""
+    from django.utils import timezone
+
+    from qamqor.organizations.models import Organization
+    from qamqor.social_services.models import Contract
+
+    contracts = Contract.objects.filter(service_type__code="invataxi", status=Contract.Status.ACTIVE,
+                                        current_ends_on__gte=timezone.localdate())
+    regions = {p.region_id for p in persons if p.region_id}
+    if regions:
+        contracts = contracts.filter(region_id__in=regions)
+    return list(Organization.objects.filter(pk__in=contracts.values("provider")).order_by("name"))

@@ -13,7 +13,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from qamqor.organizations.models import Organization
 from qamqor.social_services import access as services_access
 
 from . import access, forms, selectors, services
-from .models import Depot, ReplanRun, RideRequest, Shift, Vehicle
+from .models import Depot, ReplanRun, RideRequest, Vehicle
 
 # The services' argument names that a form asks under another name.
 FIELDS = {"pickup_at": "time", "arrive_by": "time", "day": "date", "return_pickup_at": "return_time",
@@ -115,9 +114,7 @@ def home(request):
     """What this user does in InvaTaxi: dispatch (board, fleet), drive (their shifts), ride (book, my rides)."""
     user = request.user
     today = timezone.localdate()
-    my_shifts = list(Shift.objects.filter(driver__user=user, cancelled_at__isnull=True,
-                                          day__gte=today - dt.timedelta(days=1))
-                     .select_related("vehicle", "provider").order_by("starts_at")[:14])
+    my_shifts = selectors.driver_shifts(user=user, since=today - dt.timedelta(days=1))
     return render(request, "transport/home.html", {
         "providers": _providers(user), "my_shifts": my_shifts, "today": today,
         "passenger": services_access.bookable_persons(user).exists()})
@@ -541,26 +538,12 @@ def manifest_pdf(request, pk):
 
 # --- Passenger ----------------------------------------------------------------------------------------------------
 
-def invataxi_providers(persons=()):
-    """Providers with an InvaTaxi contract in force from today, in the regions of these persons (any region when
-    none is known): a pure read of social_services contracts."""
-    from qamqor.social_services.models import Contract
-
-    today = timezone.localdate()
-    contracts = Contract.objects.filter(service_type__code="invataxi", status=Contract.Status.ACTIVE,
-                                        current_ends_on__gte=today)
-    regions = {p.region_id for p in persons if p.region_id}
-    if regions:
-        contracts = contracts.filter(Q(region_id__in=regions))
-    return list(Organization.objects.filter(pk__in=contracts.values("provider")).order_by("name"))
-
-
 @login_required
 def book(request):
     persons = list(services_access.bookable_persons(request.user).select_related("region").order_by("surname", "pk"))
     if not persons:
         raise PermissionDenied
-    providers = invataxi_providers(persons)
+    providers = selectors.invataxi_providers(persons=persons)
     initial = {}
     if request.GET.get("person", "").isdigit():
         initial["person"] = int(request.GET["person"])
